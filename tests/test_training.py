@@ -1,0 +1,159 @@
+"""The training loop: XOR and MNIST results, reproducibility, clear errors."""
+import pytest
+import torch
+
+import dfa_helpers as d
+
+
+def xor_run(seed=0, **kw):
+    data = d.xor()
+    model = d.MLP([2, 4, 1], seed=seed)
+    fb = d.Feedback(model, seed=seed)
+    hist = d.train(model, data, "dfa", epochs=kw.pop("epochs", 1000), lr=0.1, batch_size=1,
+                   feedback=fb, seed=seed, progress=False, **kw)
+    return model, hist
+
+
+def test_xor_with_dfa_report_settings():
+    model, hist = xor_run()
+    out = model(d.xor().X).detach()[:, 0]
+    assert (out - torch.tensor([0.0, 1.0, 1.0, 0.0])).abs().max() < 0.1
+    assert hist.train_error[-1] == 0 and hist.loss[-1] < hist.loss[0] / 10
+    assert len(hist.loss) == 1001 and hist.time[0] == 0 and all(t > 0 for t in hist.time[1:])
+
+
+def test_same_seed_same_history_bit_for_bit():
+    _, h1 = xor_run(epochs=50, record_angles=True)
+    _, h2 = xor_run(epochs=50, record_angles=True)
+    assert h1.loss == h2.loss and h1.train_error == h2.train_error and h1.angles == h2.angles
+    _, h3 = xor_run(seed=1, epochs=50)
+    assert h3.loss != h1.loss
+
+
+def test_feedback_seed_std_and_scheme():
+    model = d.MLP([6, 5, 4, 3], seed=0)
+    f1, f2, f3 = d.Feedback(model, seed=1), d.Feedback(model, seed=1), d.Feedback(model, seed=2)
+    assert [b.shape for b in f1.B] == [(5, 3), (4, 3)]
+    assert all(torch.equal(a, b) for a, b in zip(f1.B, f2.B))
+    assert not torch.equal(f1.B[0], f3.B[0])
+    big = d.Feedback([784, 500, 10], std=1.9, seed=0)
+    assert big.B[0].std().item() == pytest.approx(1.9, rel=0.02)
+    assert big.B[0].mean().item() == pytest.approx(0, abs=0.02)
+    uni = d.Feedback([784, 500, 10], scheme="uniform", seed=0)
+    assert uni.B[0].abs().max() <= 1 / 10 ** 0.5 and uni.B[0].abs().max() > 0.3
+
+
+def test_model_init_is_seeded_and_leaves_global_rng_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    m1 = d.MLP([3, 4, 2], seed=7)
+    assert torch.equal(torch.rand(1), expected)
+    m2 = d.MLP([3, 4, 2], seed=7)
+    assert all(torch.equal(a, b) for a, b in zip(m1.parameters(), m2.parameters()))
+
+
+def test_lr_schedule_and_optimizers():
+    data = d.xor()
+    model = d.MLP([2, 4, 1], seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    d.train(model, data, "dfa", epochs=3, batch_size=2, feedback=d.Feedback(model),
+            lr_schedule=lambda epoch: 0.0, progress=False)
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    for opt in ("sgd", "momentum", "adam"):
+        m = d.MLP([2, 4, 1], seed=0)
+        h = d.train(m, data, "bp", epochs=200, lr=0.05, batch_size=4, optimizer=opt,
+                    progress=False)
+        assert h.loss[-1] < h.loss[0]
+
+
+def test_averaged_training_runs_and_learns_on_xor_labels():
+    data = d.xor()
+    for averaging in ("batch", "class"):
+        m = d.MLP([2, 8, 1], seed=0)
+        h = d.train(m, data, "dfa", averaging, epochs=20, lr=0.1, batch_size=4,
+                    feedback=d.Feedback(m), progress=False)
+        assert h.config["averaging"] == averaging and len(h.loss) == 21
+
+
+def test_divergence_stops_with_a_message_naming_lr():
+    data = d.xor()
+    model = d.MLP([2, 4, 1], activation="relu", output="linear", seed=0)
+    with pytest.raises(FloatingPointError, match=r"lr=1e\+30"):
+        d.train(model, data, "bp", epochs=50, lr=1e30, batch_size=4, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="hebb"), "method must be 'dfa' or 'bp'"),
+    (dict(averaging="median"), "averaging must be one of"),
+    (dict(lr=0), "lr must be a positive number"),
+    (dict(lr=-0.1), "lr must be a positive number"),
+    (dict(batch_size=0), "batch_size must be a positive int"),
+    (dict(epochs=-1), "epochs must be a non-negative int"),
+    (dict(feedback=None), "need feedback"),
+    (dict(optimizer="rmsprop"), "optimizer must be"),
+    (dict(method="bp", averaging="class"), "averaging applies to DFA only"),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    model = d.MLP([2, 4, 1], seed=0)
+    args = dict(method="dfa", epochs=1, lr=0.1, batch_size=1, feedback=d.Feedback(model),
+                progress=False)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        d.train(model, d.xor(), **args)
+
+
+def test_bad_shapes_and_labels_raise_clear_errors():
+    model = d.MLP([2, 4, 3], seed=0)
+    fb = d.Feedback(model)
+    x = torch.zeros(5, 2)
+    with pytest.raises(ValueError, match=r"inputs of shape \[N, 2\], got \(5, 3\)"):
+        d.dfa_grads(model, fb, torch.zeros(5, 3), torch.zeros(5, 3))
+    with pytest.raises(ValueError, match=r"targets y of shape \[5, 3\]"):
+        d.dfa_grads(model, fb, x, torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="must be float"):
+        d.bp_grads(model, x, torch.zeros(5, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"labels must lie in 0..2, got values from 0 to 3"):
+        d.train(model, (x, torch.tensor([0, 1, 2, 3, 0])), "bp", progress=False)
+    with pytest.raises(ValueError, match="need"):
+        d.dfa_grads(model, d.Feedback([2, 5, 3]), x, torch.zeros(5, 3))
+    with pytest.raises(ValueError, match=r"the model needs \[\(4, 3\)\]"):
+        d.dfa_grads(model, d.Feedback([2, 5, 3]), x, torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="float64 on cpu but the model is torch.float32"):
+        d.dfa_grads(model, d.Feedback(d.MLP([2, 4, 3]).double()), x, torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="at least one hidden layer"):
+        d.Feedback([2, 3])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        d.MLP([2, 3, 1], activation="gelu")
+    with pytest.raises(ValueError, match="3 target columns, the model 1 outputs"):
+        d.train(d.MLP([2, 4, 1]), (x, torch.zeros(5, 3)), "bp", progress=False)
+
+
+def test_labels_as_targets_and_single_output():
+    X = d.xor().X
+    model = d.MLP([2, 4, 1], seed=0)
+    h = d.train(model, (X, torch.tensor([0, 1, 1, 0])), "bp", epochs=1, progress=False)
+    assert len(h.train_error) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["dfa", "bp"])
+def test_mnist_5000_samples_under_15_percent_test_error_in_2_epochs(mnist_dir, method):
+    train_data, test_data = d.mnist(limit=5000), d.mnist(train=False)
+    model = d.MLP([784, 80, 10], seed=0)
+    fb = d.Feedback(model, seed=0)
+    h = d.train(model, train_data, method, epochs=2, lr=0.1, batch_size=10, feedback=fb,
+                eval_data=test_data, progress=False)
+    assert h.test_error[-1] < 0.15, h.summary()
+    assert h.test_error[-1] < h.test_error[0] - 0.7
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_cpu():
+    data = d.xor()
+    hs = []
+    for device in ("cpu", "cuda"):
+        m = d.MLP([2, 4, 1], seed=0, device=device)
+        hs.append(d.train(m, data.to(device), "dfa", epochs=30, batch_size=2,
+                          feedback=d.Feedback(m, seed=0), progress=False))
+    assert hs[0].loss == pytest.approx(hs[1].loss, rel=1e-4)
