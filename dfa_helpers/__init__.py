@@ -8,13 +8,13 @@ from .config import default_device, is_fast, is_headless, set_seed, setting
 from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xor
 from .feedback import Feedback
 from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_angles, mse,
-                      predict_labels, rmse, step_macs)
+                      nearest_class_mean, predict_labels, rmse, step_macs)
 from .models import ACTIVATIONS, MLP, output_loss
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
 from .plots import (COLORS, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)
 from .rules import bp_grads, dfa_grads, group_mean_matrix, parameter_names, update_directions
-from .training import History, train
+from .training import History, one_step_errors, train
 from .widgets import live_controls
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ from .feedback import Feedback
 from .metrics import evaluate, layer_angles
 from .rules import AVERAGING, bp_grads, class_labels, dfa_grads, update_directions
 
-__all__ = ["History", "train", "make_optimizer"]
+__all__ = ["History", "train", "make_optimizer", "one_step_errors"]
 
 
 @dataclass
@@ -101,7 +101,7 @@ def show_progress(progress):
 def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
           batch_size=500, feedback=None, optimizer="sgd", lr_schedule=None,
           eval_data=None, seed=0, record_angles=False, progress=True, reduction="mean",
-          shuffle=True):
+          shuffle=True, angle_every=1):
     """Train ``model`` in place with DFA or backprop and return a :class:`History`.
 
     method: ``"dfa"`` (needs ``feedback``, a :class:`Feedback`) or ``"bp"``.
@@ -109,7 +109,8 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
     lr_schedule: ``epoch -> lr`` (epochs counted from 0), overrides ``lr`` each epoch.
     seed: the data order; DFA and BP given the same seed see the same batches.
     record_angles: also measure, per batch, the angle between the DFA update and the BP
-    gradient at the current parameters (needs ``feedback``, costs one backward per batch).
+    gradient at the current parameters (needs ``feedback``, costs one backward per batch);
+    ``angle_every=k`` measures on every k-th batch only, to save time on big nets.
     Raises ``FloatingPointError`` when the loss becomes NaN or infinite.
     """
     from tqdm.auto import tqdm
@@ -126,6 +127,8 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if not (isinstance(epochs, int) and epochs >= 0):
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if not (isinstance(angle_every, int) and angle_every >= 1):
+        raise ValueError(f"angle_every must be a positive int, got {angle_every!r}")
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     data = as_data(train_data, model, "train_data")
@@ -170,10 +173,10 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
         order = order.to(data.X.device)
         batch_angles, not_training = [], 0.0
         tic = time.perf_counter()
-        for start in range(0, n, batch_size):
+        for step, start in enumerate(range(0, n, batch_size)):
             idx = order[start:start + batch_size]
             x, y = data.X[idx], data.Y[idx]
-            if record_angles:            # a measurement, not training: kept out of the time
+            if record_angles and step % angle_every == 0:   # a measurement: not timed
                 t0 = time.perf_counter()
                 batch_angles.append(layer_angles(*update_directions(
                     model, feedback, x, y, averaging, reduction)))
@@ -188,3 +191,20 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
         measure(time.perf_counter() - tic - not_training, batch_angles)
         bar.set_postfix(loss=f"{hist.loss[-1]:.4f}", err=f"{hist.train_error[-1]:.3f}")
     return hist
+
+
+@torch.no_grad()
+def one_step_errors(model, feedback, x, y, lr, data):
+    """Training error on ``data`` before, and after one plain SGD step of size ``lr`` taken
+    with the BP gradient or with the DFA update, both from the same parameters and batch
+    (chapter 6, the report's Fig. 8). The model is left unchanged."""
+    start = [p.detach().clone() for p in model.parameters()]
+    out = {"before": evaluate(model, data)[1]}
+    for method in ("bp", "dfa"):
+        bp_grads(model, x, y) if method == "bp" else dfa_grads(model, feedback, x, y)
+        for p in model.parameters():
+            p -= lr * p.grad
+        out[method] = evaluate(model, data)[1]
+        for p, p0 in zip(model.parameters(), start):
+            p.copy_(p0)
+    return out

@@ -86,3 +86,36 @@ def test_plot_histories_draws_mean_and_band():
     ax = d.plot_histories({"DFA": [h1, h2], "BP": h1})
     assert ax.get_ylabel() == "train error (%)"
     assert ax.lines[0].get_ydata().tolist() == pytest.approx([90, 40])
+
+
+def test_nearest_class_mean():
+    X = torch.tensor([[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [12.0, 10.0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    data = d.Data(X, d.one_hot(labels, 2), labels)
+    test = d.Data(torch.tensor([[1.0, 1.0], [9.0, 9.0], [6.0, 6.5]]),
+                  d.one_hot(torch.tensor([0, 1, 0]), 2), torch.tensor([0, 1, 0]))
+    err, means = d.nearest_class_mean(data, test)
+    assert means.tolist() == [[0.0, 1.0], [11.0, 10.0]]
+    assert err == pytest.approx(1 / 3)       # (6, 6.5) is nearer to class 1's mean
+
+
+def test_one_step_errors_same_start_and_model_unchanged():
+    data = d.xor()
+    model = d.MLP([2, 4, 1], seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    out = d.one_step_errors(model, d.Feedback.transposed(model), data.X, data.Y, 5.0, data)
+    assert out["bp"] == out["dfa"]            # B = W2^T: the same step
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    out = d.one_step_errors(model, d.Feedback(model, seed=1), data.X, data.Y, 0.0, data)
+    assert out["before"] == out["bp"] == out["dfa"]
+
+
+def test_angle_every_measures_fewer_batches():
+    data = d.xor()
+    model = d.MLP([2, 4, 1], seed=0)
+    h = d.train(model, data, "dfa", epochs=2, lr=0.1, batch_size=1, feedback=d.Feedback(model),
+                record_angles=True, angle_every=2, progress=False)
+    assert len(h.angles["W2"]) == 3 and h.angles["W2"][1] == pytest.approx(0, abs=1e-3)
+    with pytest.raises(ValueError, match="angle_every must be a positive int"):
+        d.train(model, data, "dfa", epochs=1, feedback=d.Feedback(model), angle_every=0,
+                progress=False)
