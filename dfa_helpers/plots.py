@@ -123,6 +123,7 @@ def slider_animation(values, draw, fig=None, label="{}"):
         fig.suptitle(label.format(values[i]), fontsize=11)
 
     anim = FuncAnimation(fig, frame, frames=len(values), interval=800, repeat=False)
-    html = anim.to_jshtml(default_mode="once")
+    with mpl.rc_context({"savefig.dpi": fig.dpi}):   # frames at the figure's own dpi
+        html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
     return HTML(html)

@@ -119,3 +119,15 @@ def test_angle_every_measures_fewer_batches():
     with pytest.raises(ValueError, match="angle_every must be a positive int"):
         d.train(model, data, "dfa", epochs=1, feedback=d.Feedback(model), angle_every=0,
                 progress=False)
+
+
+def test_slider_animation_frames_use_the_figure_dpi():
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    html = d.slider_animation([1], lambda v, fig: fig.add_subplot().plot([0, v]),
+                              fig=plt.figure(figsize=(4, 3), dpi=50))
+    data = html.data.split("data:image/png;base64,")[1].split('"')[0]
+    assert Image.open(io.BytesIO(base64.b64decode(data))).size == (200, 150)

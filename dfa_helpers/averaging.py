@@ -1,0 +1,77 @@
+"""What averaging does to the DFA update (chapters 7-8): the report's batch-averaged and
+class-averaged loops keep the means of a batch (or of each class in it) and drop the rest.
+
+The updates themselves are :func:`~dfa_helpers.rules.dfa_grads` with ``averaging="batch"``
+or ``"class"``; this module holds the tools that take them apart.
+"""
+import torch
+
+from .data import Data
+
+__all__ = ["output_update_terms", "single_class_batches"]
+
+
+@torch.no_grad()
+def output_update_terms(model, data, batch_size, seed=0):
+    """Sizes of the parts of the output-layer DFA update over random batches (chapter 7).
+
+    The data are cut into batches of ``batch_size`` in a random order (``seed``; the samples
+    left over are dropped). On each batch, with e = y_hat - y [N, C] and h the last hidden
+    activation [N, n_L], the plain (mean) update splits exactly as
+
+        (1/N) sum_n e_n h_n^T = e_bar h_bar^T + (1/N) sum_n (e_n - e_bar)(h_n - h_bar)^T,
+
+    where batch averaging keeps only the first term. Returns a dict of Frobenius norms:
+    ``"kept"`` and ``"dropped"`` (the two terms, mean over batches), ``"data_mean"``
+    (||mu_e mu_h^T||, the means over all samples used: the part of the kept term that is
+    the same for every batch), ``"fluctuation"`` (mean over batches of
+    ||e_bar h_bar^T - mu_e mu_h^T||) and ``"covariance"`` (||(1/M) sum (e - mu_e)(h - mu_h)^T||
+    over all M samples used: what the plain update adds to mu_e mu_h^T on average).
+    """
+    if not (isinstance(batch_size, int) and 1 <= batch_size <= len(data)):
+        raise ValueError(f"batch_size must be an int from 1 to {len(data)}, got {batch_size!r}")
+    trace = model.trace(data.X)
+    e, h = (trace.y_hat - data.Y).double(), trace.h[-1].double()
+    gen = torch.Generator().manual_seed(seed)
+    k = len(data) // batch_size
+    index = torch.randperm(len(data), generator=gen)[:k * batch_size].view(k, batch_size)
+    E, H = e[index.to(e.device)], h[index.to(h.device)]          # [k, N, C], [k, N, n_L]
+    e_bar, h_bar = E.mean(1), H.mean(1)                           # [k, C], [k, n_L]
+    mu_e, mu_h = e_bar.mean(0), h_bar.mean(0)
+    # ||u v^T|| = ||u|| ||v||, and the same expanded for u v^T - mu_e mu_h^T: no [k, C, n_L]
+    kept = e_bar.norm(dim=1) * h_bar.norm(dim=1)
+    fluct2 = (kept ** 2 - 2 * (e_bar @ mu_e) * (h_bar @ mu_h)
+              + (mu_e @ mu_e) * (mu_h @ mu_h))
+    dropped = torch.cat([((Ec - Ec.mean(1, keepdim=True)).transpose(1, 2)
+                          @ (Hc - Hc.mean(1, keepdim=True))).flatten(1).norm(dim=1)
+                         for Ec, Hc in zip(E.split(1000), H.split(1000))]) / batch_size
+    e_all, h_all = E.reshape(-1, E.shape[2]), H.reshape(-1, H.shape[2])
+    covariance = (e_all - mu_e).T @ (h_all - mu_h) / len(e_all)
+    return {"kept": kept.mean().item(), "dropped": dropped.mean().item(),
+            "data_mean": (mu_e.norm() * mu_h.norm()).item(),
+            "fluctuation": fluct2.clamp(min=0).sqrt().mean().item(),
+            "covariance": covariance.norm().item()}
+
+
+def single_class_batches(data, batch_size, seed=0):
+    """The samples of ``data`` reordered so that every run of ``batch_size`` consecutive
+    samples holds one class, the runs in a random order (chapter 7's exercise).
+
+    Train on it with ``dh.train(..., shuffle=False)``: every batch then holds a single
+    class. The samples of a class left over after its last full batch are dropped.
+    """
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    labels = data.labels.cpu()
+    runs = []
+    for c in labels.unique().tolist():
+        idx = (labels == c).nonzero().squeeze(1)
+        idx = idx[torch.randperm(len(idx), generator=gen)]
+        k = len(idx) // batch_size
+        runs += list(idx[:k * batch_size].view(k, batch_size))
+    if not runs:
+        raise ValueError(f"no class has {batch_size} samples: lower batch_size")
+    order = torch.randperm(len(runs), generator=gen).tolist()
+    index = torch.cat([runs[i] for i in order]).to(data.X.device)
+    return Data(data.X[index], data.Y[index], data.labels[index], data.classes, data.name)
