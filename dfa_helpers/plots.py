@@ -47,6 +47,9 @@ def plot_histories(histories, metric="train_error", ax=None, percent=None, logy=
     ax.set_ylabel(metric.replace("_", " ") + (" (%)" if percent else ""))
     if logy:
         ax.set_yscale("log")
+        plain = mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)     # 0.5, 2, 10 rather than 5x10^-1
+        ax.yaxis.set_minor_formatter(plain)
     if title:
         ax.set_title(title)
     ax.legend()

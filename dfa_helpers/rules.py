@@ -64,7 +64,7 @@ def dfa_grads(model, feedback, x, y, averaging="none", reduction="mean"):
     if averaging == "none":
         if reduction == "mean":
             e = e / x.shape[0]                      # every update is linear in e
-        dfs = [act.df_from_output(hi) for hi in h[1:]]
+        dfs = [act.df_from_output(hi) for hi in h[1:]]   # f'(a_i) from h_i = f(a_i)
     else:
         groups = (torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
                   if averaging == "batch" else class_labels(y))
@@ -72,18 +72,20 @@ def dfa_grads(model, feedback, x, y, averaging="none", reduction="mean"):
         e = M @ e                                    # = mean(y_hat) - mean(y) per group
         h = [M @ hi for hi in h]
         dfs = [act.df(M @ ai) for ai in tr.a[:-1]]   # f' at the mean pre-activation
-    deltas = [(e @ B.T) * df for B, df in zip(feedback.B, dfs)] + [e]
+    deltas = [df.mul_(e @ B.T) for B, df in zip(feedback.B, dfs)] + [e]  # (B_i e) * f'(a_i)
     for layer, delta, h_prev in zip(model.layers, deltas, h):
-        set_grad(layer.weight, delta.T @ h_prev)
-        set_grad(layer.bias, delta.sum(0))
+        torch.mm(delta.T, h_prev, out=grad_buffer(layer.weight))     # delta_i h_{i-1}^T
+        torch.sum(delta, 0, out=grad_buffer(layer.bias))
     return loss
 
 
-def set_grad(p, g):
-    if p.grad is None or p.grad.shape != g.shape:
-        p.grad = g
-    else:
-        p.grad.copy_(g)
+def grad_buffer(p):
+    """``p.grad``, allocated once: writing into it saves a copy of every weight per step."""
+    g = p.grad
+    if g is None or g.shape != p.shape or g.dtype != p.dtype or g.device != p.device \
+            or not g.is_contiguous():
+        p.grad = g = torch.empty_like(p, memory_format=torch.contiguous_format)
+    return g
 
 
 def bp_grads(model, x, y, reduction="mean"):

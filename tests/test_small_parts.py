@@ -131,3 +131,11 @@ def test_slider_animation_frames_use_the_figure_dpi():
                               fig=plt.figure(figsize=(4, 3), dpi=50))
     data = html.data.split("data:image/png;base64,")[1].split('"')[0]
     assert Image.open(io.BytesIO(base64.b64decode(data))).size == (200, 150)
+
+
+def test_plot_histories_log_axis_has_plain_tick_labels():
+    h = d.History(loss=[1, 0.5, 0.2], train_error=[0.9, 0.3, 0.06], time=[0, 1, 1])
+    ax = d.plot_histories({"DFA": h}, logy=True)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() + ax.get_yticklabels(minor=True)]
+    assert "10" in labels and not any("times" in l or "^" in l for l in labels)
