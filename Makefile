@@ -62,8 +62,9 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "open _build/html/index.html"
 
+# Paired .ipynb copies (git-ignored): JupyterLab with jupytext keeps both files in sync on save.
 notebooks: setup
-	$(BIN)/jupytext --set-formats ipynb,md:myst notebooks/*.md
+	$(BIN)/jupytext --to ipynb --update-metadata '{"jupytext": {"formats": "ipynb,md:myst"}}' notebooks/*.md
 
 lab: setup
 	DFA_HEADLESS=0 $(BIN)/jupyter lab notebooks/

@@ -13,7 +13,7 @@ from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_
                       nearest_class_mean, predict_labels, rmse, step_macs)
 from .models import ACTIVATIONS, MLP, output_loss
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
-from .plots import (COLORS, plot_confusion, plot_decision_boundary, plot_histories,
+from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)
 from .rules import bp_grads, dfa_grads, group_mean_matrix, parameter_names, update_directions
 from .training import History, one_step_errors, train

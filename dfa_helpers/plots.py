@@ -4,7 +4,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_style", "COLORS", "plot_histories", "plot_decision_boundary", "show_digits",
+__all__ = ["use_style", "COLORS", "plot_histories", "log_axis", "plot_decision_boundary", "show_digits",
            "plot_confusion", "slider_animation"]
 
 #: Okabe-Ito colours, readable by colour-blind readers; DFA and BP keep theirs in every chapter.
@@ -46,13 +46,21 @@ def plot_histories(histories, metric="train_error", ax=None, percent=None, logy=
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " ") + (" (%)" if percent else ""))
     if logy:
-        ax.set_yscale("log")
-        plain = mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-        ax.yaxis.set_major_formatter(plain)     # 0.5, 2, 10 rather than 5x10^-1
-        ax.yaxis.set_minor_formatter(plain)
+        log_axis(ax)
     if title:
         ax.set_title(title)
     ax.legend()
+    return ax
+
+
+def log_axis(ax, which="y"):
+    """Log scale with plain tick labels at 1, 2 and 5 times powers of ten (0.2, 1, 5, 10)
+    instead of 10^k (chapters 2 and 5)."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(mpl.ticker.NullFormatter())
     return ax
 
 
