@@ -4,7 +4,7 @@ Every chapter starts with ``from dfa_helpers import *`` (or imports names from h
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
 (DFA and backprop), ``training``, ``metrics``, ``perceptron``, ``plots``, ``widgets``.
 """
-from .averaging import output_update_terms, single_class_batches
+from .averaging import defective_error, output_update_terms, single_class_batches
 from .config import default_device, is_fast, is_headless, set_seed, setting
 from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xor
 from .diagrams import draw_error_paths

@@ -8,7 +8,7 @@ import torch
 
 from .data import Data
 
-__all__ = ["output_update_terms", "single_class_batches"]
+__all__ = ["output_update_terms", "single_class_batches", "defective_error"]
 
 
 @torch.no_grad()
@@ -75,3 +75,13 @@ def single_class_batches(data, batch_size, seed=0):
     order = torch.randperm(len(runs), generator=gen).tolist()
     index = torch.cat([runs[i] for i in order]).to(data.X.device)
     return Data(data.X[index], data.Y[index], data.labels[index], data.classes, data.name)
+
+
+@torch.no_grad()
+def defective_error(model, data, batch_size):
+    """THE REPORT'S WRONG METRIC, kept to show what it measured (chapters 7-8): per batch,
+    argmax over dim 0 (over the samples) instead of dim 1 (over the classes). Never use it
+    to judge a network; it is bounded by about 10 / batch_size whatever the net does."""
+    y_hat, Y = model(data.X), data.Y
+    return sum((y_hat[i:i + batch_size].argmax(0) != Y[i:i + batch_size].argmax(0)).sum().item()
+               for i in range(0, len(data), batch_size)) / len(data)

@@ -66,3 +66,13 @@ def test_batch_averaging_on_a_single_class_batch_is_class_averaging():
     g_class, _ = d.update_directions(model, fb, x, y, averaging="class")
     for name in g_batch:
         torch.testing.assert_close(g_batch[name], g_class[name])
+
+
+def test_defective_error_is_bounded_by_classes_over_batch_size():
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 10, (200,), generator=gen)
+    data = d.Data(torch.rand(200, 6, generator=gen), d.one_hot(labels, 10), labels)
+    model = d.MLP([6, 5, 10], seed=0)
+    for b in (20, 50, 100):
+        assert d.defective_error(model, data, b) <= 10 / b
+    assert d.evaluate(model, data)[1] > 0.5        # an untrained net: the true error is high
