@@ -1,6 +1,6 @@
 """dfa_helpers: the tensor code behind the course on Direct Feedback Alignment.
 
-Every chapter starts with ``from dfa_helpers import *`` (or imports names from here).
+Every chapter starts with ``import dfa_helpers as dh`` and calls ``dh.train(...)`` etc.
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
 (DFA and backprop), ``training``, ``metrics``, ``perceptron``, ``plots``, ``widgets``.
 """
