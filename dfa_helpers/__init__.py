@@ -2,7 +2,8 @@
 
 Every chapter starts with ``import dfa_helpers as dh`` and calls ``dh.train(...)`` etc.
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
-(DFA and backprop), ``training``, ``metrics``, ``perceptron``, ``plots``, ``widgets``.
+(DFA and backprop), ``training``, ``metrics``, ``perceptron``, ``averaging``, ``plots``,
+``diagrams``, ``widgets``.
 """
 from .averaging import defective_error, output_update_terms, single_class_batches
 from .config import default_device, is_fast, is_headless, set_seed, setting
