@@ -28,23 +28,28 @@ def step_timer(method, sizes, batch_size, device):
     x = torch.rand(batch_size, sizes[0], generator=gen).to(device)
     y = dh.one_hot(torch.randint(0, sizes[-1], (batch_size,), generator=gen), sizes[-1]).to(device)
 
-    def run(steps):
-        sync(device)
-        tic = time.perf_counter()
+    def steps_of(steps):
         for _ in range(steps):
             if method == "dfa":
                 dh.dfa_grads(model, fb, x, y)
             else:
                 dh.bp_grads(model, x, y)
             opt.step()
-        sync(device)
-        return (time.perf_counter() - tic) / steps
-    return run
+    return lambda steps: timed(lambda: steps_of(steps), device) / steps
 
 
 def sync(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
+
+
+def timed(fn, device):
+    """Wall seconds that ``fn()`` takes, with the device synchronised on both sides."""
+    sync(device)
+    tic = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - tic
 
 
 def bench_steps(batch_size, rounds, device, min_seconds=0.25):
@@ -107,21 +112,16 @@ def bench_class_averaging(rounds, device):
     fb_seed, lr, batch_size = 0, 1e-3, 500
     fast, naive, floor, models = [], [], [], {}
     for r in range(rounds):
-        sync(device)
-        tic = time.perf_counter()
-        forward_only_epoch(dh.MLP([784, 80, 10], seed=0, device=device), data, batch_size, r)
-        sync(device)
-        floor.append(time.perf_counter() - tic)
+        floor.append(timed(lambda: forward_only_epoch(
+            dh.MLP([784, 80, 10], seed=0, device=device), data, batch_size, r), device))
         m_fast = dh.MLP([784, 80, 10], seed=0, device=device)
         hist = dh.train(m_fast, data, "dfa", "class", epochs=1, lr=lr, batch_size=batch_size,
                         feedback=dh.Feedback(m_fast, seed=fb_seed), seed=r, progress=False)
         fast.append(hist.time[1])
         m_naive = dh.MLP([784, 80, 10], seed=0, device=device)
-        sync(device)
-        tic = time.perf_counter()
-        naive_class_epoch(m_naive, dh.Feedback(m_naive, seed=fb_seed), data, batch_size, lr, r)
-        sync(device)
-        naive.append(time.perf_counter() - tic)
+        fb_naive = dh.Feedback(m_naive, seed=fb_seed)
+        naive.append(timed(lambda: naive_class_epoch(m_naive, fb_naive, data, batch_size, lr, r),
+                           device))
         models[r] = (m_fast, m_naive)
     m_fast, m_naive = models[0]
     same = all(torch.allclose(p, q, atol=1e-5) for p, q in

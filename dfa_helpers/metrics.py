@@ -5,7 +5,8 @@ import torch
 
 from .models import OUTPUTS, output_loss
 
-__all__ = ["predict_labels", "error_rate", "nearest_class_mean", "evaluate", "confusion_matrix", "mse", "bce",
+__all__ = ["predict_labels", "error_rate", "nearest_class_mean", "evaluate", "confusion_matrix",
+           "mse", "bce",
            "rmse", "angle", "layer_angles", "step_macs"]
 
 
@@ -103,10 +104,9 @@ def step_macs(sizes, method="dfa", batch_size=1):
 def nearest_class_mean(train_data, test_data):
     """Error rate on ``test_data`` of the classifier that predicts the class whose mean
     training input is nearest (Euclidean), and the class means [C, d] (chapter 8)."""
-    C = train_data.Y.shape[1]
-    counts = torch.bincount(train_data.labels, minlength=C).clamp(min=1)
-    means = torch.zeros(C, train_data.X.shape[1], device=train_data.X.device)
-    means.index_add_(0, train_data.labels, train_data.X)
-    means /= counts[:, None]
+    from .rules import group_mean_matrix
+
+    X = train_data.X
+    means = group_mean_matrix(train_data.labels, train_data.Y.shape[1], X.dtype) @ X
     predicted = torch.cdist(test_data.X, means).argmin(1)
     return (predicted != test_data.labels).float().mean().item(), means

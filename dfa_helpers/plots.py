@@ -4,7 +4,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_style", "COLORS", "plot_histories", "log_axis", "plot_decision_boundary", "show_digits",
+__all__ = ["use_style", "COLORS", "plot_histories", "log_axis", "plot_decision_boundary",
+           "show_digits",
            "plot_confusion", "slider_animation"]
 
 #: Okabe-Ito colours, readable by colour-blind readers; DFA and BP keep theirs in every chapter.
