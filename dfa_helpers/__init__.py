@@ -2,22 +2,29 @@
 
 Every chapter starts with ``import dfa_helpers as dh`` and calls ``dh.train(...)`` etc.
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
-(DFA and backprop), ``training``, ``metrics``, ``perceptron``, ``averaging``, ``plots``,
-``diagrams``, ``widgets``.
+(DFA, feedback alignment and backprop), ``training``, ``metrics``, ``cost`` (time per
+step), ``perceptron``, ``averaging``, ``plots``, ``diagrams``, ``widgets``.
 """
 from .averaging import defective_error, output_update_terms, single_class_batches
+from .averaging import defective_early_stop
+from .averaging import batch_means, finite_population_factor
 from .config import default_device, is_fast, is_headless, set_seed, setting
+from .cost import time_step, user_loop_step
 from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xor
 from .diagrams import draw_error_paths
-from .feedback import Feedback
+from .diagrams import critical_path, draw_update_graph, update_graph
+from .feedback import Feedback, feedback_shapes
 from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_angles, mse,
                       nearest_class_mean, predict_labels, rmse, step_macs)
+from .metrics import saturation
 from .models import ACTIVATIONS, MLP, output_loss
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
 from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)
-from .rules import bp_grads, dfa_grads, group_mean_matrix, parameter_names, update_directions
+from .plots import mean_band
+from .rules import (bp_grads, dfa_grads, fa_grads, group_mean_matrix, parameter_names,
+                    update_directions)
 from .training import History, one_step_errors, train
-from .widgets import live_controls
+from .widgets import choice_slider, live_controls
 
 __version__ = "0.1.0"

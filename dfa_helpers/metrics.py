@@ -7,7 +7,7 @@ from .models import OUTPUTS, output_loss
 
 __all__ = ["predict_labels", "error_rate", "nearest_class_mean", "evaluate", "confusion_matrix",
            "mse", "bce",
-           "rmse", "angle", "layer_angles", "step_macs"]
+           "rmse", "angle", "layer_angles", "step_macs", "saturation"]
 
 
 def predict_labels(y_hat):
@@ -83,21 +83,48 @@ def layer_angles(g1, g2):
     return {name: angle(g1[name], g2[name]) for name in g1}
 
 
+@torch.no_grad()
+def saturation(model, X, threshold=0.99, batch_size=10_000):
+    """Share of saturated hidden activations, per hidden layer (chapter 6).
+
+    For tanh an activation h is saturated when |h| > ``threshold`` (then f'(a) = 1 - h^2
+    < 1 - threshold^2, about 0.02 at 0.99: almost no signal passes); for sigmoid when
+    |2h - 1| > ``threshold``. Returns a list with, for each hidden layer i, the fraction
+    of all entries h_i[n, j] (every sample n of ``X`` [N, d], every unit j) that are
+    saturated.
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    if model.act.name not in ("tanh", "sigmoid"):
+        raise ValueError("saturation needs a tanh or sigmoid hidden activation, "
+                         f"the model uses {model.act.name!r}")
+    if len(X) == 0:
+        raise ValueError("X must hold at least one sample")
+    counts = [0] * (len(model.sizes) - 2)
+    for start in range(0, len(X), batch_size):
+        hidden = model.trace(X[start:start + batch_size]).h[1:]
+        for i, h in enumerate(hidden):
+            centred = h if model.act.name == "tanh" else 2 * h - 1
+            counts[i] += (centred.abs() > threshold).sum().item()
+    return [c / (len(X) * n) for c, n in zip(counts, model.sizes[1:-1])]
+
+
 def step_macs(sizes, method="dfa", batch_size=1):
     """Multiply-accumulates of one training step (forward, error signals, weight grads).
 
     Forward: sum n_{i-1} n_i per sample; weight gradients: the same again. The error
     signals cost n_i n_out per hidden layer for DFA (B_i e) and n_{i+1} n_i for backprop
-    (W_{i+1}^T delta_{i+1}). Element-wise work is not counted (chapter 3).
+    (W_{i+1}^T delta_{i+1}) and for feedback alignment (B_i delta_{i+1}, the same shapes).
+    Element-wise work is not counted (chapter 3).
     """
     pairs = list(zip(sizes[:-1], sizes[1:]))
     forward = sum(a * b for a, b in pairs)
     if method == "dfa":
         signal = sum(n * sizes[-1] for n in sizes[1:-1])
-    elif method == "bp":
+    elif method in ("bp", "fa"):
         signal = sum(a * b for a, b in pairs[1:])
     else:
-        raise ValueError(f"method must be 'dfa' or 'bp', got {method!r}")
+        raise ValueError(f"method must be 'dfa', 'fa' or 'bp', got {method!r}")
     return batch_size * (2 * forward + signal)
 
 

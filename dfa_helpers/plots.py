@@ -4,7 +4,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_style", "COLORS", "plot_histories", "log_axis", "plot_decision_boundary",
+__all__ = ["use_style", "COLORS", "plot_histories", "mean_band", "log_axis",
+           "plot_decision_boundary",
            "show_digits",
            "plot_confusion", "slider_animation"]
 
@@ -26,26 +27,58 @@ def use_style():
     })
 
 
+def history_values(hist, metric):
+    """One curve of a :class:`~dfa_helpers.training.History`: a field such as
+    ``"train_error"``, or ``"angles.W1"`` for ``hist.angles["W1"]`` (chapter 6)."""
+    if metric.startswith("angles."):
+        name = metric.split(".", 1)[1]
+        if name not in hist.angles:
+            raise ValueError(f"no angles recorded for {name!r}; recorded: {list(hist.angles)}"
+                             " (train with record_angles=True)")
+        return hist.angles[name]
+    return getattr(hist, metric)
+
+
+def mean_band(values, band="minmax"):
+    """Mean over runs (rows of ``values`` [runs, epochs]) and the band drawn around it:
+    ``"minmax"`` (lowest to highest run) or ``"sd"`` (mean -+ one sample standard
+    deviation, n - 1 in the denominator; chapter 6)."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean(0)
+    if band == "minmax":
+        return mean, values.min(0), values.max(0)
+    if band == "sd":
+        sd = values.std(0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+        return mean, mean - sd, mean + sd
+    raise ValueError(f"band must be 'minmax' or 'sd', got {band!r}")
+
+
 def plot_histories(histories, metric="train_error", ax=None, percent=None, logy=False,
-                   title=None, colors=None):
+                   title=None, colors=None, band="minmax"):
     """Curves of one :class:`~dfa_helpers.training.History` field against epochs.
 
-    ``histories``: dict label -> History (or -> list of Histories, drawn as mean with a
-    min-max band over seeds). Errors are shown in percent by default.
+    ``histories``: dict label -> History (or -> list of Histories over seeds, drawn as
+    their mean with a band: ``band="minmax"`` spans the runs, ``band="sd"`` is mean -+ one
+    standard deviation). ``metric``: a History field, or ``"angles.W1"`` for the angle of
+    one parameter (degrees). Errors are shown in percent by default.
     """
     ax = ax or plt.subplots()[1]
     percent = metric.endswith("error") if percent is None else percent
     scale = 100 if percent else 1
     for i, (label, hist) in enumerate(histories.items()):
         runs = hist if isinstance(hist, (list, tuple)) else [hist]
-        values = scale * np.array([getattr(h, metric) for h in runs], dtype=float)
+        values = scale * np.array([history_values(h, metric) for h in runs], dtype=float)
+        mean, low, high = mean_band(values, band)
         color = (colors or {}).get(label)
-        line, = ax.plot(runs[0].epochs, values.mean(0), label=label, color=color)
+        line, = ax.plot(runs[0].epochs, mean, label=label, color=color)
         if len(runs) > 1:
-            ax.fill_between(runs[0].epochs, values.min(0), values.max(0), alpha=0.2,
-                            color=line.get_color(), lw=0)
+            ax.fill_between(runs[0].epochs, low, high, alpha=0.2, color=line.get_color(),
+                            lw=0)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric.replace("_", " ") + (" (%)" if percent else ""))
+    if metric.startswith("angles."):
+        ax.set_ylabel(f"angle of {metric.split('.', 1)[1]} (degrees)")
+    else:
+        ax.set_ylabel(metric.replace("_", " ") + (" (%)" if percent else ""))
     if logy:
         log_axis(ax)
     if title:
@@ -122,6 +155,8 @@ def slider_animation(values, draw, fig=None, label="{}"):
     rendered once and embedded in the page with ``matplotlib.animation``'s ``to_jshtml``.
     Returns an ``IPython.display.HTML`` to display.
     """
+    import re
+
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
 
@@ -138,4 +173,8 @@ def slider_animation(values, draw, fig=None, label="{}"):
     with mpl.rc_context({"savefig.dpi": fig.dpi}):   # frames at the figure's own dpi
         html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
-    return HTML(html)
+    # to_jshtml links Font Awesome 4 from a CDN for its button icons; the book's theme
+    # ships Font Awesome (with the same icon names), so the page loads nothing from
+    # another host and works offline.
+    remote_css = r'<link\s+rel="stylesheet"\s+href="(https?:)?//[^"]*"\s*/?>\s*'
+    return HTML(re.sub(remote_css, "", html))

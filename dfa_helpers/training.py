@@ -10,7 +10,8 @@ from .config import is_headless
 from .data import Data, one_hot
 from .feedback import Feedback
 from .metrics import evaluate, layer_angles
-from .rules import AVERAGING, bp_grads, class_labels, dfa_grads, update_directions
+from .rules import (AVERAGING, METHODS, bp_grads, class_labels, dfa_grads, fa_grads,
+                    update_directions)
 
 __all__ = ["History", "train", "make_optimizer", "one_step_errors"]
 
@@ -23,8 +24,8 @@ class History:
     (error = argmax over classes differs from the label); ``test_error`` and ``test_loss``
     on ``eval_data`` when given; ``time`` the wall seconds each epoch's updates took (0 at
     index 0); ``angles[name]`` the mean over an epoch's batches of the angle in degrees
-    between the DFA update and the BP gradient (index 0: on the first batch, before
-    training).
+    between the DFA (or FA) update and the BP gradient (index 0: on the first batch,
+    before training).
     """
 
     loss: list = field(default_factory=list)
@@ -102,27 +103,29 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
           batch_size=500, feedback=None, optimizer="sgd", lr_schedule=None,
           eval_data=None, seed=0, record_angles=False, progress=True, reduction="mean",
           shuffle=True, angle_every=1):
-    """Train ``model`` in place with DFA or backprop and return a :class:`History`.
+    """Train ``model`` in place with DFA, FA or backprop and return a :class:`History`.
 
-    method: ``"dfa"`` (needs ``feedback``, a :class:`Feedback`) or ``"bp"``.
-    averaging, reduction: as in :func:`~dfa_helpers.rules.dfa_grads` (DFA only).
+    method: ``"dfa"`` (needs ``feedback``, a :class:`Feedback`), ``"fa"`` (feedback
+    alignment, needs ``Feedback(model, kind="fa")``) or ``"bp"``.
+    averaging: as in :func:`~dfa_helpers.rules.dfa_grads` (DFA only); reduction: all.
     lr_schedule: ``epoch -> lr`` (epochs counted from 0), overrides ``lr`` each epoch.
     seed: the data order; DFA and BP given the same seed see the same batches.
-    record_angles: also measure, per batch, the angle between the DFA update and the BP
-    gradient at the current parameters (needs ``feedback``, costs one backward per batch);
+    record_angles: also measure, per batch, the angle between the DFA update (FA update
+    for ``method="fa"``; for ``"bp"`` the rule of the feedback's kind) and the BP gradient
+    at the current parameters (needs ``feedback``, costs one backward per batch);
     ``angle_every=k`` measures on every k-th batch only, to save time on big nets.
     Raises ``FloatingPointError`` when the loss becomes NaN or infinite.
     """
     from tqdm.auto import tqdm
 
-    if method not in ("dfa", "bp"):
-        raise ValueError(f"method must be 'dfa' or 'bp', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be 'dfa', 'fa' or 'bp', got {method!r}")
     if averaging not in AVERAGING:
         raise ValueError(f"averaging must be one of {AVERAGING}, got {averaging!r}")
-    if method == "bp" and averaging != "none":
+    if method != "dfa" and averaging != "none":
         raise ValueError("averaging applies to DFA only; use method='dfa' or averaging='none'")
-    if (method == "dfa" or record_angles) and not isinstance(feedback, Feedback):
-        raise ValueError("DFA and record_angles need feedback=Feedback(model, ...)")
+    if (method != "bp" or record_angles) and not isinstance(feedback, Feedback):
+        raise ValueError("DFA, FA and record_angles need feedback=Feedback(model, ...)")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if not (isinstance(epochs, int) and epochs >= 0):
@@ -133,8 +136,10 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     data = as_data(train_data, model, "train_data")
     test = None if eval_data is None else as_data(eval_data, model, "eval_data")
+    # the rule whose angle to BP record_angles measures
+    rule = method if method != "bp" else getattr(feedback, "kind", "dfa")
     if feedback is not None:
-        feedback.check(model)
+        feedback.check(model, rule)
     opt = make_optimizer(model.parameters(), optimizer, lr)
     gen = torch.Generator().manual_seed(seed)
     n = len(data)
@@ -162,7 +167,7 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
 
     first = data.X[:batch_size], data.Y[:batch_size]
     measure(0.0, [layer_angles(*update_directions(model, feedback, *first, averaging,
-                                                  reduction))] if record_angles else [])
+                                                  reduction, rule))] if record_angles else [])
     bar = tqdm(range(1, epochs + 1), desc=f"{method} {averaging}", unit="epoch",
                disable=not show_progress(progress), leave=False)
     for epoch in bar:
@@ -179,10 +184,12 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
             if record_angles and step % angle_every == 0:   # a measurement: not timed
                 t0 = time.perf_counter()
                 batch_angles.append(layer_angles(*update_directions(
-                    model, feedback, x, y, averaging, reduction)))
+                    model, feedback, x, y, averaging, reduction, rule)))
                 not_training += time.perf_counter() - t0
             if method == "dfa":
                 dfa_grads(model, feedback, x, y, averaging, reduction)
+            elif method == "fa":
+                fa_grads(model, feedback, x, y, reduction)
             else:
                 bp_grads(model, x, y, reduction)
             opt.step()

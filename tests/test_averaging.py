@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import dfa_helpers as d
-from conftest import tiny_batch, tiny_net
+from helpers import tiny_batch, tiny_net
 
 
 def tiny_data(n=24, labels=None, seed=1):

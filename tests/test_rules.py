@@ -1,11 +1,14 @@
-"""The DFA rule against hand-written references; backprop against finite differences."""
+"""The DFA rule against hand-written references; backprop against finite differences;
+the gradient buffers kept between steps."""
+import copy
+import gc
 import math
 
 import pytest
 import torch
 
 import dfa_helpers as d
-from conftest import tiny_batch, tiny_net
+from helpers import tiny_batch, tiny_net
 
 F = {"tanh": (torch.tanh, lambda a: 1 - torch.tanh(a) ** 2),
      "sigmoid": (torch.sigmoid, lambda a: torch.sigmoid(a) * (1 - torch.sigmoid(a))),
@@ -207,3 +210,123 @@ def test_step_macs_floor_ratios():
               ([784, 80, 10], [784, 800, 10], [784, 800, 800, 10], [784] + [800] * 4 + [10])]
     assert [round(r, 2) for r in ratios] == [1.00, 1.00, 0.80, 0.73]
     assert d.step_macs([2, 4, 1], "bp", batch_size=3) == 3 * (2 * (8 + 4) + 4)
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu"])
+def test_times_df_is_signal_times_the_derivative(act):
+    f, df = F[act]
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(6, 5, generator=gen, dtype=torch.float64)
+    s = torch.randn(6, 5, generator=gen, dtype=torch.float64)
+    got = d.rules.times_df(d.ACTIVATIONS[act], s, f(a))
+    torch.testing.assert_close(got, s * df(a), rtol=1e-12, atol=1e-12)
+    square = d.models.Activation("square", lambda a: a * a, lambda h: 2 * h.sqrt())
+    torch.testing.assert_close(d.rules.times_df(square, s, a.abs() ** 2), s * 2 * a.abs())
+
+
+def small_problem(n=24, sizes=(5, 6, 4, 3), seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, sizes[0], generator=gen)
+    labels = torch.randint(0, sizes[-1], (n,), generator=gen)
+    return X, labels
+
+
+@pytest.mark.parametrize("method, averaging", [("dfa", "none"), ("dfa", "class"),
+                                               ("fa", "none")])
+def test_user_loop_gives_the_same_weights_as_train_bit_for_bit(method, averaging):
+    X, labels = small_problem()
+    Y = d.one_hot(labels, 3)
+    m_train, m_loop = d.MLP([5, 6, 4, 3], seed=1), d.MLP([5, 6, 4, 3], seed=1)
+    fb = d.Feedback(m_train, seed=2, kind=method)
+    d.train(m_train, (X, labels), method, averaging, epochs=3, lr=0.3, batch_size=5,
+            feedback=fb, seed=7, progress=False)
+    opt = torch.optim.SGD(m_loop.parameters(), lr=0.3)
+    gen = torch.Generator().manual_seed(7)                # the batches dh.train visits
+    for _ in range(3):
+        order = torch.randperm(len(X), generator=gen)
+        for start in range(0, len(X), 5):
+            idx = order[start:start + 5]
+            opt.zero_grad()                               # .grad = None at every step
+            if method == "dfa":
+                d.dfa_grads(m_loop, fb, X[idx], Y[idx], averaging)
+            else:
+                d.fa_grads(m_loop, fb, X[idx], Y[idx])
+            opt.step()
+    for p, q in zip(m_train.parameters(), m_loop.parameters()):
+        assert torch.equal(p, q)
+    start = d.MLP([5, 6, 4, 3], seed=1)
+    assert not torch.equal(m_loop.layers[0].weight, start.layers[0].weight)   # it trained
+
+
+@pytest.mark.parametrize("method", ["dfa", "fa"])
+def test_gradient_buffers_are_kept_across_steps_and_never_shared(method):
+    X, labels = small_problem()
+    Y = d.one_hot(labels, 3)
+    models = [d.MLP([5, 6, 4, 3], seed=0), d.MLP([5, 6, 4, 3], seed=0)]
+    grads = getattr(d, f"{method}_grads")
+    fb = d.Feedback(models[0], seed=0, kind=method)
+    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in models]
+    pointers = []
+    for step in range(3):
+        for m, opt in zip(models, opts):
+            opt.zero_grad()
+            grads(m, fb, X[step::3], Y[step::3])
+            opt.step()
+        pointers.append([p.grad.data_ptr() for m in models for p in m.parameters()])
+    assert pointers[0] == pointers[1] == pointers[2]           # the same memory every step
+    assert len(set(pointers[0])) == 2 * 6                      # one buffer per parameter
+    for p, q in zip(*(m.parameters() for m in models)):        # same start, same batches
+        assert torch.equal(p, q) and torch.equal(p.grad, q.grad)
+
+
+def test_a_kept_gradient_is_never_overwritten():
+    X, labels = small_problem()
+    Y = d.one_hot(labels, 3)
+    model = d.MLP([5, 6, 4, 3], seed=0)
+    fb = d.Feedback(model, seed=0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    d.dfa_grads(model, fb, X[:8], Y[:8])
+    kept = [p.grad for p in model.parameters()]                # the user keeps .grad
+    view = model.layers[1].weight.grad.view(-1)                # and a view of one
+    values = [g.clone() for g in kept]
+    opt.zero_grad()
+    del kept[2]                                                # layers[1].weight: the view
+    d.dfa_grads(model, fb, X[8:], Y[8:])
+    assert all(torch.equal(g, v) for g, v in zip(kept, values[:2] + values[3:]))
+    assert torch.equal(view, values[2].view(-1))
+    params = list(model.parameters())
+    assert all(p.grad is not g for p, g in zip(params[:2] + params[3:], kept))
+    expected = copy.deepcopy(model)
+    for p in expected.parameters():
+        p.grad = None
+    d.bp_grads(expected, X[:1], Y[:1])                         # other buffers, then DFA
+    d.dfa_grads(expected, fb, X[8:], Y[8:])
+    for p, q in zip(params, expected.parameters()):
+        assert torch.equal(p.grad, q.grad)
+
+
+def test_buffers_follow_dtype_and_shape_changes_and_go_with_their_model():
+    X, labels = small_problem()
+    Y = d.one_hot(labels, 3)
+    model = d.MLP([5, 6, 4, 3], seed=0)
+    fb = d.Feedback(model, seed=0)
+    d.dfa_grads(model, fb, X, Y)
+    model.double()                                             # same Parameter objects
+    fb.to(dtype=torch.float64)
+    model.zero_grad()
+    d.dfa_grads(model, fb, X.double(), Y.double())
+    assert all(p.grad.dtype == torch.float64 for p in model.parameters())
+    dW, db = reference(model, fb.B, X.double(), Y.double(), "none", "mean", "tanh")
+    for layer, gw, gb in zip(model.layers, dW, db):
+        torch.testing.assert_close(layer.weight.grad, gw, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(layer.bias.grad, gb, rtol=1e-12, atol=1e-12)
+    p = torch.nn.Parameter(torch.zeros(3, 4))
+    assert d.rules.grad_buffer(p).shape == (3, 4)
+    p.grad = None
+    p.data = torch.zeros(2, 5)
+    assert d.rules.grad_buffer(p).shape == (2, 5) and p.grad.shape == (2, 5)
+    ids = {id(q) for q in model.parameters()} | {id(p)}
+    assert ids <= set(d.rules.GRAD_BUFFERS)
+    del model, p, layer
+    gc.collect()
+    assert not ids & set(d.rules.GRAD_BUFFERS)                 # freed with the model

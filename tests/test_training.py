@@ -84,7 +84,7 @@ def test_divergence_stops_with_a_message_naming_lr():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(method="hebb"), "method must be 'dfa' or 'bp'"),
+    (dict(method="hebb"), "method must be 'dfa', 'fa' or 'bp'"),
     (dict(averaging="median"), "averaging must be one of"),
     (dict(lr=0), "lr must be a positive number"),
     (dict(lr=-0.1), "lr must be a positive number"),
@@ -157,3 +157,43 @@ def test_cuda_matches_cpu():
         hs.append(d.train(m, data.to(device), "dfa", epochs=30, batch_size=2,
                           feedback=d.Feedback(m, seed=0), progress=False))
     assert hs[0].loss == pytest.approx(hs[1].loss, rel=1e-4)
+
+
+def test_time_step_times_the_user_loop_and_trains_like_it():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 6, generator=gen)
+    y = d.one_hot(torch.randint(0, 3, (16,), generator=gen), 3)
+    for method in ("dfa", "fa", "bp"):
+        timed, by_hand = d.MLP([6, 5, 4, 3], seed=0), d.MLP([6, 5, 4, 3], seed=0)
+        fb = None if method == "bp" else d.Feedback(timed, seed=1, kind=method)
+        seconds = d.time_step(timed, method, x, y, fb, repeats=4, warmup=2, lr=0.05)
+        assert isinstance(seconds, float) and 0 < seconds < 60
+        opt = torch.optim.SGD(by_hand.parameters(), lr=0.05)
+        for _ in range(2 + 4):                               # warm-up steps train too
+            opt.zero_grad()
+            if method == "bp":
+                by_hand.loss(x, y).backward()
+            else:
+                getattr(d, f"{method}_grads")(by_hand, fb, x, y)
+            opt.step()
+        for p, q in zip(timed.parameters(), by_hand.parameters()):
+            assert torch.equal(p, q)
+    model = d.MLP([6, 5, 4, 3], seed=0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        d.time_step(model, "hebb", x, y)
+    with pytest.raises(ValueError, match="needs feedback"):
+        d.time_step(model, "dfa", x, y)
+    with pytest.raises(ValueError, match="FA needs Feedback"):
+        d.time_step(model, "fa", x, y, d.Feedback(model))
+    with pytest.raises(ValueError, match="repeats must be a positive int"):
+        d.time_step(model, "bp", x, y, repeats=0)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        d.time_step(model, "bp", x, y, optimizer="rmsprop")
+
+
+def test_time_step_cpu_clock():
+    model = d.MLP([6, 5, 3], seed=0)
+    x, y = torch.randn(8, 6), d.one_hot(torch.arange(8) % 3, 3)
+    assert d.time_step(model, "bp", x, y, repeats=3, clock="cpu") > 0
+    with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu'"):
+        d.time_step(model, "bp", x, y, clock="gpu")
