@@ -1,40 +1,22 @@
 """experiments/mnist_tuning.py (chapter 5's tuning runs): its --fast mode end to end, the
 resume, and the choice of settings on validation error."""
-import csv
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
+from helpers import load_experiment, read_csv, run_fast
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("mnist_tuning",
-                                                  ROOT / "experiments" / "mnist_tuning.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("mnist_tuning")
 
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
 def fast_run(script, mnist_dir, tmp_path_factory):
     """The --fast protocol run once into a temporary folder (a few seconds)."""
-    out = tmp_path_factory.mktemp("tuning")
-    threads = torch.get_num_threads()
-    try:
-        script.main(["--fast", "--out", str(out), "--threads", "1"])
-    finally:
-        torch.set_num_threads(threads)          # main() sets it for the whole process
-    return out
+    return run_fast(script, tmp_path_factory.mktemp("tuning"))
 
 
 def pick_of(rows):
@@ -45,7 +27,7 @@ def pick_of(rows):
 
 
 def test_rows_columns_and_counts(script, fast_run):
-    rows = read(fast_run / script.RUN_FILE)
+    rows = read_csv(fast_run / script.RUN_FILE)
     cfg = script.fast_config()
     assert list(rows[0]) == script.COLUMNS
     n_seeds = len(cfg["seeds"])
@@ -74,8 +56,8 @@ def test_rows_columns_and_counts(script, fast_run):
 
 
 def test_curves_match_rows(script, fast_run):
-    rows = {r["run_id"]: r for r in read(fast_run / script.RUN_FILE)}
-    curves = read(fast_run / script.CURVE_FILE)
+    rows = {r["run_id"]: r for r in read_csv(fast_run / script.RUN_FILE)}
+    curves = read_csv(fast_run / script.CURVE_FILE)
     assert list(curves[0]) == script.CURVE_COLUMNS
     by_run = {}
     for c in curves:
@@ -96,7 +78,7 @@ def test_curves_match_rows(script, fast_run):
 
 
 def test_picked_on_mean_validation_error(script, fast_run):
-    rows = read(fast_run / script.RUN_FILE)
+    rows = read_csv(fast_run / script.RUN_FILE)
     for method in ("dfa", "bp"):
         vals = {}
         for r in rows:

@@ -1,48 +1,29 @@
 """experiments/nokland_table1.py (BP, FA and DFA against Nokland's Table 1, issue 10): its
 --fast mode end to end, the resume, the equal search budget, the pick on validation error
 only, and the paper code's feedback scaling."""
-import csv
-import importlib.util
 import math
 import statistics
-from pathlib import Path
 
 import pytest
 import torch
 
 import dfa_helpers as d
-
-ROOT = Path(__file__).resolve().parents[1]
-
+from helpers import load_experiment, read_csv, run_fast
 
 @pytest.fixture(scope="module")
 def script():
-    path = ROOT / "experiments" / "nokland_table1.py"
-    spec = importlib.util.spec_from_file_location("nokland_table1", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("nokland_table1")
 
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
 def fast_run(script, mnist_dir, tmp_path_factory):
     """The --fast protocol run once into a temporary folder (a few seconds)."""
-    out = tmp_path_factory.mktemp("nokland")
-    threads = torch.get_num_threads()
-    try:
-        script.main(["--fast", "--out", str(out), "--threads", "1"])
-    finally:
-        torch.set_num_threads(threads)          # main() sets it for the whole process
-    return out
+    return run_fast(script, tmp_path_factory.mktemp("nokland"))
 
 
 def test_rows_columns_and_counts(script, fast_run):
-    rows = read(fast_run / script.RUN_FILE)
+    rows = read_csv(fast_run / script.RUN_FILE)
     cfg = script.fast_config()
     assert list(rows[0]) == script.COLUMNS
     count = {}
@@ -74,8 +55,8 @@ def test_rows_columns_and_counts(script, fast_run):
 
 
 def test_curves_match_rows(script, fast_run):
-    rows = {r["run_id"]: r for r in read(fast_run / script.RUN_FILE)}
-    curves = read(fast_run / script.CURVE_FILE)
+    rows = {r["run_id"]: r for r in read_csv(fast_run / script.RUN_FILE)}
+    curves = read_csv(fast_run / script.CURVE_FILE)
     by_run = {}
     for c in curves:
         by_run.setdefault(c["run_id"], []).append(c)
@@ -96,7 +77,7 @@ def test_curves_match_rows(script, fast_run):
 
 def test_one_hidden_layer_fa_is_dfa(script, fast_run):
     """With one hidden layer FA and DFA are the same rule with the same B: same numbers."""
-    rows = read(fast_run / script.RUN_FILE)
+    rows = read_csv(fast_run / script.RUN_FILE)
     one = {(r["stage"], r["lr"], r["seed"], r["method"]): r for r in rows
            if r["network"] == "1x32"}
     for (stage, lr, seed, method), r in one.items():
@@ -107,7 +88,7 @@ def test_one_hidden_layer_fa_is_dfa(script, fast_run):
 
 
 def test_final_runs_use_the_setting_with_the_lowest_validation_error(script, fast_run):
-    rows = read(fast_run / script.RUN_FILE)
+    rows = read_csv(fast_run / script.RUN_FILE)
     for net in script.fast_config()["nets"]:
         for method in script.METHODS:
             search = [r for r in rows if (r["stage"], r["network"], r["method"]) ==
@@ -121,11 +102,7 @@ def test_final_runs_use_the_setting_with_the_lowest_validation_error(script, fas
 def test_resume_adds_no_rows(script, fast_run):
     files = (script.RUN_FILE, script.CURVE_FILE)
     before = [(fast_run / f).read_text() for f in files]
-    threads = torch.get_num_threads()
-    try:
-        script.main(["--fast", "--out", str(fast_run), "--threads", "1"])
-    finally:
-        torch.set_num_threads(threads)
+    run_fast(script, fast_run)
     assert [(fast_run / f).read_text() for f in files] == before
 
 
