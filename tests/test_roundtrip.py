@@ -157,3 +157,23 @@ def test_normalizer_keeps_every_cell(path):
     for b, a in zip(before.cells, after.cells):
         assert a.source.rstrip() == b.source.rstrip()   # jupytext drops trailing blanks
         assert a.metadata == normalize._one_line(dict(b.metadata))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page(chapter):
+    """Code cells wrap at 90 characters: the web book then needs no horizontal scroll bar
+    (cell metadata such as captions is not shown as code and is not checked)."""
+    long, in_code, in_meta = [], False, False
+    for number, line in enumerate(chapter.read_text().splitlines(), 1):
+        if line.startswith("```{code-cell}"):
+            in_code, in_meta = True, False
+            continue
+        if in_code and line == "---":            # the cell's YAML metadata block
+            in_meta = not in_meta
+            continue
+        if in_code and line.startswith("```"):
+            in_code = False
+            continue
+        if in_code and not in_meta and len(line) > 90:
+            long.append(f"{chapter.name}:{number} ({len(line)} characters)")
+    assert not long, "code lines longer than 90 characters: " + ", ".join(long)
