@@ -14,8 +14,8 @@ from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xo
 from .diagrams import draw_error_paths
 from .diagrams import critical_path, draw_update_graph, update_graph
 from .feedback import Feedback, feedback_shapes
-from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_angles, mse,
-                      nearest_class_mean, predict_labels, rmse, step_macs)
+from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_angles,
+                      mean_sd, mse, nearest_class_mean, pm, predict_labels, rmse, step_macs)
 from .metrics import saturation
 from .models import ACTIVATIONS, MLP, output_loss
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron

@@ -1,5 +1,6 @@
 """Errors, losses, confusion matrices, angles and costs (chapters 2-8)."""
 import math
+import statistics
 
 import torch
 
@@ -7,7 +8,7 @@ from .models import OUTPUTS, output_loss
 
 __all__ = ["predict_labels", "error_rate", "nearest_class_mean", "evaluate", "confusion_matrix",
            "mse", "bce",
-           "rmse", "angle", "layer_angles", "step_macs", "saturation"]
+           "rmse", "angle", "layer_angles", "step_macs", "saturation", "mean_sd", "pm"]
 
 
 def predict_labels(y_hat):
@@ -81,6 +82,23 @@ def layer_angles(g1, g2):
     if g1.keys() != g2.keys():
         raise ValueError(f"gradient sets name different parameters: {list(g1)} vs {list(g2)}")
     return {name: angle(g1[name], g2[name]) for name in g1}
+
+
+def mean_sd(values):
+    """Mean and sample standard deviation (n - 1) of a list of numbers; the sd of one
+    number is 0 (chapters 5-8 report results over seeds this way)."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("mean_sd needs at least one number")
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.mean(values), sd
+
+
+def pm(values, fmt=".1f", unit="", scale=1):
+    """'mean ± sd' of a list of numbers (each times ``scale``) as text, e.g.
+    ``pm([0.0385, 0.0402], ".2f", scale=100)`` -> ``'3.93 ± 0.12'`` (chapters 5-8)."""
+    m, sd = mean_sd(values)
+    return f"{scale * m:{fmt}}{unit} ± {scale * sd:{fmt}}{unit}"
 
 
 @torch.no_grad()

@@ -160,3 +160,14 @@ def test_output_update_terms_between_class_part_by_hand():
     assert terms["covariance"] == pytest.approx(covariance.norm().item(), rel=1e-10)
     assert terms["within"] == pytest.approx(within.norm().item(), rel=1e-10)
     assert 0 < terms["between"] < terms["covariance"]
+
+
+def test_mean_sd_and_pm_against_hand_computation():
+    # mean of (1, 2, 4) = 7/3; sample variance = ((4/3)^2 + (1/3)^2 + (5/3)^2) / 2 = 7/3
+    m, sd = d.mean_sd([1, 2, 4])
+    assert m == pytest.approx(7 / 3) and sd == pytest.approx((7 / 3) ** 0.5)
+    assert d.mean_sd([0.5]) == (0.5, 0.0)
+    assert d.pm([0.01, 0.03], ".2f", scale=100) == "2.00 ± 1.41"
+    assert d.pm([30, 50], ".0f", unit="°") == "40° ± 14°"
+    with pytest.raises(ValueError, match="at least one"):
+        d.mean_sd([])
