@@ -72,10 +72,13 @@ class MLP(nn.Module):
 
     ``layers`` is an ``nn.ModuleList`` of ``nn.Linear`` with PyTorch's default
     initialisation, as in the report. ``seed`` makes the initial weights reproducible
-    without touching the global random state.
+    without touching the global random state. ``init="zero"`` sets every weight and bias
+    to zero instead (Nokland 2016 starts DFA from zero, chapter 11): backprop cannot
+    leave that point (every hidden delta is zero), DFA can.
     """
 
-    def __init__(self, sizes, activation="tanh", output="sigmoid", seed=None, device=None):
+    def __init__(self, sizes, activation="tanh", output="sigmoid", seed=None, device=None,
+                 init="default"):
         super().__init__()
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -84,6 +87,8 @@ class MLP(nn.Module):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {sorted(OUTPUTS)}, got {output!r}")
+        if init not in ("default", "zero"):
+            raise ValueError(f"init must be 'default' or 'zero', got {init!r}")
         self.sizes, self.output = sizes, output
         self.act = ACTIVATIONS[activation]
         with torch.random.fork_rng(devices=[]):
@@ -91,6 +96,10 @@ class MLP(nn.Module):
                 torch.manual_seed(seed)
             self.layers = nn.ModuleList(nn.Linear(n_in, n_out)
                                         for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+        if init == "zero":
+            with torch.no_grad():
+                for p in self.parameters():
+                    p.zero_()
         self.to(device or "cpu")
 
     def extra_repr(self):

@@ -59,15 +59,22 @@ def mean_angles(batch_angles):
     return means
 
 
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+
+
 def make_optimizer(params, name, lr):
-    """``"sgd"`` (plain, as the report's DFA), ``"momentum"`` (0.9) or ``"adam"``."""
+    """``"sgd"`` (plain, as the report's DFA), ``"momentum"`` (0.9), ``"adam"`` or
+    ``"rmsprop"`` (Nokland 2016's optimizer, chapter 10: Torch7's ``optim.rmsprop``
+    defaults, alpha 0.99 and eps 1e-8, no momentum)."""
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "momentum":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"optimizer must be 'sgd', 'momentum' or 'adam', got {name!r}")
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
 
 
 def as_data(data, model, what):

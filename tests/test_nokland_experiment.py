@@ -38,7 +38,7 @@ def test_rows_columns_and_counts(script, fast_run):
     assert count == expected
     assert len({r["run_id"] for r in rows}) == len(rows)
     for r in rows:
-        assert r["activation"] == "tanh" and r["optimizer"] == "adam"
+        assert r["activation"] == "tanh" and r["optimizer"] == "rmsprop"
         assert r["batch_size"] == "64" and r["epochs"] == str(cfg["epochs"])
         assert (r["n_train"], r["n_val"], r["n_test"]) == ("1000", "500", "500")
         assert r["diverged"] == "False" and r["device"] == "cpu"
@@ -171,7 +171,7 @@ def test_full_plan_and_its_time(script):
              for n in cfg["nets"] for m in script.METHODS}
     runs = script.plan(cfg, picks)
     assert len(runs) == 6 * 3 * (4 + 3)
-    assert 2.5 < script.estimate_hours(runs, cfg) < 4.0           # the budget: ~4 h
+    assert 1.0 < script.estimate_hours(runs, cfg) < 2.5     # the budget: 4 h on 2 busy cores
     only = script.plan(cfg, picks, only=["7x240", "dfa"])
     assert {(r["network"], r["method"]) for r in only} == {("7x240", "dfa")}
     assert len({r["run_id"] for r in runs}) == len(runs)
@@ -238,8 +238,11 @@ def test_adam_makes_the_feedback_scale_irrelevant(script):
     """Why the default search spends no setting on the scale of B: Adam (and the paper's
     RMSprop) divides each weight's update by its running gradient size, so B and 3 B
     train the same network; with plain SGD they do not."""
-    for p1, p3 in zip(train_tiny(script, 1.0, "adam"), train_tiny(script, 3.0, "adam")):
-        torch.testing.assert_close(p1, p3, rtol=1e-4, atol=1e-6)
+    for opt in ("adam", "rmsprop"):
+        for p1, p3 in zip(train_tiny(script, 1.0, opt), train_tiny(script, 3.0, opt)):
+            # equal up to the optimizer's eps (1e-8 beside sqrt(v)): RMSprop has no bias
+            # correction, so its first steps see a small v and the eps matters a little
+            torch.testing.assert_close(p1, p3, rtol=1e-3, atol=2e-5)
     sgd = zip(train_tiny(script, 1.0, "sgd"), train_tiny(script, 3.0, "sgd"))
     assert max((p1 - p3).abs().max().item() for p1, p3 in sgd) > 1e-4
 

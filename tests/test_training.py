@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import dfa_helpers as d
+from dfa_helpers.training import make_optimizer
 
 
 def xor_run(seed=0, **kw):
@@ -91,7 +92,7 @@ def test_divergence_stops_with_a_message_naming_lr():
     (dict(batch_size=0), "batch_size must be a positive int"),
     (dict(epochs=-1), "epochs must be a non-negative int"),
     (dict(feedback=None), "need feedback"),
-    (dict(optimizer="rmsprop"), "optimizer must be"),
+    (dict(optimizer="lbfgs"), "optimizer must be"),
     (dict(method="bp", averaging="class"), "averaging applies to DFA only"),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):
@@ -188,7 +189,7 @@ def test_time_step_times_the_user_loop_and_trains_like_it():
     with pytest.raises(ValueError, match="repeats must be a positive int"):
         d.time_step(model, "bp", x, y, repeats=0)
     with pytest.raises(ValueError, match="optimizer must be"):
-        d.time_step(model, "bp", x, y, optimizer="rmsprop")
+        d.time_step(model, "bp", x, y, optimizer="lbfgs")
 
 
 def test_time_step_cpu_clock():
@@ -197,3 +198,38 @@ def test_time_step_cpu_clock():
     assert d.time_step(model, "bp", x, y, repeats=3, clock="cpu") > 0
     with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu'"):
         d.time_step(model, "bp", x, y, clock="gpu")
+
+
+def test_rmsprop_matches_a_hand_written_step():
+    """RMSprop as Torch7's optim.rmsprop (Nokland 2016): v = 0.99 v + 0.01 g^2,
+    w -= lr g / (sqrt(v) + 1e-8), from v = 0."""
+    w = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    opt = make_optimizer([w], "rmsprop", 0.1)
+    v = torch.zeros(3)
+    want = w.detach().clone()
+    for g in (torch.tensor([0.3, -1.0, 2.0]), torch.tensor([-0.1, 0.4, 1.0])):
+        w.grad = g.clone()
+        opt.step()
+        v = 0.99 * v + 0.01 * g**2
+        want = want - 0.1 * g / (v.sqrt() + 1e-8)
+        torch.testing.assert_close(w.detach(), want)
+    with pytest.raises(ValueError, match="rmsprop"):
+        make_optimizer([w], "lbfgs", 0.1)
+
+
+def test_zero_init_backprop_is_stuck_and_dfa_is_not():
+    """From all-zero weights every hidden delta of backprop is W^T delta = 0, so only the
+    output bias moves; DFA's hidden deltas are B e * f'(0), not zero."""
+    X, Y = torch.rand(32, 6), torch.eye(3)[torch.arange(32) % 3]
+    model = d.MLP([6, 5, 4, 3], init="zero")
+    assert all(p.abs().sum() == 0 for p in model.parameters())
+    d.bp_grads(model, X, Y)
+    hidden = [p.grad for layer in model.layers[:-1] for p in layer.parameters()]
+    assert all(g.abs().sum() == 0 for g in hidden)
+    assert model.layers[-1].bias.grad.abs().sum() > 0
+    d.dfa_grads(model, d.Feedback(model, seed=0), X, Y)
+    assert model.layers[0].weight.grad.abs().sum() > 0
+    default = d.MLP([6, 5, 3], seed=0)
+    assert default.layers[0].weight.abs().sum() > 0
+    with pytest.raises(ValueError, match="init"):
+        d.MLP([6, 5, 3], init="ones")
