@@ -35,11 +35,13 @@ def test_rows_columns_and_counts(script, fast_run):
         for method in script.METHODS:
             expected["search", net, method] = cfg["settings"]        # the same budget
             expected["final", net, method] = len(cfg["final_seeds"])
+            if net in cfg["long_nets"]:
+                expected["long", net, method] = len(cfg["long_seeds"])
     assert count == expected
     assert len({r["run_id"] for r in rows}) == len(rows)
     for r in rows:
         assert r["activation"] == "tanh" and r["optimizer"] == "rmsprop"
-        assert r["batch_size"] == "64" and r["epochs"] == str(cfg["epochs"])
+        assert r["batch_size"] == "64" and r["epochs"] == str(script.stage_epochs(cfg, r["stage"]))
         assert (r["n_train"], r["n_val"], r["n_test"]) == ("1000", "500", "500")
         assert r["diverged"] == "False" and r["device"] == "cpu"
         for col in ("train_error", "val_error", "test_error"):
@@ -170,7 +172,8 @@ def test_full_plan_and_its_time(script):
     picks = {(n, m): script.settings(cfg, m)[0]
              for n in cfg["nets"] for m in script.METHODS}
     runs = script.plan(cfg, picks)
-    assert len(runs) == 6 * 3 * (4 + 3)
+    assert len(runs) == 6 * 3 * (4 + 3) + 2 * 3               # + the long runs
+    assert sum(r["stage"] == "long" for r in runs) == 2 * 3
     assert 1.0 < script.estimate_hours(runs, cfg) < 2.5     # the budget: 4 h on 2 busy cores
     only = script.plan(cfg, picks, only=["7x240", "dfa"])
     assert {(r["network"], r["method"]) for r in only} == {("7x240", "dfa")}
@@ -193,7 +196,7 @@ def test_cli_rejects_bad_input(script, capsys):
 
 def test_dry_run_trains_nothing(script, tmp_path, capsys):
     script.main(["--fast", "--out", str(tmp_path), "--dry-run"])
-    assert "24 runs to do (0 done)" in capsys.readouterr().out      # search and final
+    assert "27 runs to do (0 done)" in capsys.readouterr().out      # search, final, long
     assert list(tmp_path.iterdir()) == []
 
 
@@ -254,3 +257,24 @@ def test_device_name(script):
     with pytest.raises(ValueError, match="unknown network"):
         script.hidden_layers("5x5")
     assert statistics.mean(script.EPOCH_SECONDS[n] for n in script.DEFAULT_NETS) > 0
+
+
+def test_long_runs_extend_the_final_runs(script, fast_run):
+    """A long run is the final run of the same seed, trained on: same picked setting,
+    same start, same batches, so its first epochs repeat the final run's curve."""
+    rows = read_csv(fast_run / script.RUN_FILE)
+    curves = read_csv(fast_run / script.CURVE_FILE)
+    cfg = script.fast_config()
+    longs = [r for r in rows if r["stage"] == "long"]
+    assert longs and {r["epochs"] for r in longs} == {str(cfg["long_epochs"])}
+    for r in longs:
+        final_id = r["run_id"].replace("long-", "final-", 1)
+        assert final_id in {q["run_id"] for q in rows}
+        long_curve = [c for c in curves if c["run_id"] == r["run_id"]]
+        final_curve = [c for c in curves if c["run_id"] == final_id]
+        assert len(long_curve) == cfg["long_epochs"] + 1
+        assert len(final_curve) == cfg["epochs"] + 1
+        for a, b in zip(final_curve, long_curve):
+            assert (a["epoch"], a["val_error"], a["loss"]) == (b["epoch"], b["val_error"],
+                                                               b["loss"])
+    assert all(k[0] != "long" for k in script.summarize(rows))
