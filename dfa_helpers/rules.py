@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from .models import output_loss
 
-__all__ = ["dfa_grads", "fa_grads", "bp_grads", "update_directions", "group_mean_matrix",
+__all__ = ["dfa_grads", "fa_grads", "bp_grads", "rule_grads", "update_directions", "group_mean_matrix",
            "parameter_names", "times_df", "AVERAGING", "METHODS"]
 
 AVERAGING = ("none", "batch", "class")
@@ -228,6 +228,20 @@ def bp_grads(model, x, y, reduction="mean"):
     return loss.detach()
 
 
+def rule_grads(method, model, feedback, x, y, averaging="none", reduction="mean"):
+    """Fill ``.grad`` with the update of ``method`` (``"dfa"``, ``"fa"`` or ``"bp"``): the
+    one switch between the three rules, used by :func:`~dfa_helpers.training.train` and
+    :func:`update_directions` (chapter 10)."""
+    if method == "dfa":
+        dfa_grads(model, feedback, x, y, averaging, reduction)
+    elif method == "fa":
+        fa_grads(model, feedback, x, y, reduction)
+    elif method == "bp":
+        bp_grads(model, x, y, reduction)
+    else:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
 def parameter_names(model):
     """Names W1, b1, W2, b2, ... of the parameters in layer order."""
     return [f"{kind}{i}" for i in range(1, len(model.layers) + 1) for kind in ("W", "b")]
@@ -245,10 +259,7 @@ def update_directions(model, feedback, x, y, averaging="none", reduction="mean",
     params = list(model.parameters())
     saved = [None if p.grad is None else p.grad.clone() for p in params]
     names = parameter_names(model)
-    if method == "dfa":
-        dfa_grads(model, feedback, x, y, averaging, reduction)
-    else:
-        fa_grads(model, feedback, x, y, reduction)
+    rule_grads(method, model, feedback, x, y, averaging, reduction)
     direction = {n: p.grad.clone() for n, p in zip(names, params)}
     bp_grads(model, x, y, reduction)
     bp = {n: p.grad.clone() for n, p in zip(names, params)}

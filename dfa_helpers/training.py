@@ -10,8 +10,7 @@ from .config import is_headless
 from .data import Data, one_hot
 from .feedback import Feedback
 from .metrics import evaluate, layer_angles
-from .rules import (AVERAGING, METHODS, bp_grads, class_labels, dfa_grads, fa_grads,
-                    update_directions)
+from .rules import AVERAGING, METHODS, class_labels, rule_grads, update_directions
 
 __all__ = ["History", "train", "make_optimizer", "one_step_errors"]
 
@@ -193,12 +192,7 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
                 batch_angles.append(layer_angles(*update_directions(
                     model, feedback, x, y, averaging, reduction, rule)))
                 not_training += time.perf_counter() - t0
-            if method == "dfa":
-                dfa_grads(model, feedback, x, y, averaging, reduction)
-            elif method == "fa":
-                fa_grads(model, feedback, x, y, reduction)
-            else:
-                bp_grads(model, x, y, reduction)
+            rule_grads(method, model, feedback, x, y, averaging, reduction)
             opt.step()
         if data.X.device.type == "cuda":
             torch.cuda.synchronize(data.X.device)
@@ -215,7 +209,7 @@ def one_step_errors(model, feedback, x, y, lr, data):
     start = [p.detach().clone() for p in model.parameters()]
     out = {"before": evaluate(model, data)[1]}
     for method in ("bp", "dfa"):
-        bp_grads(model, x, y) if method == "bp" else dfa_grads(model, feedback, x, y)
+        rule_grads(method, model, feedback, x, y)
         for p in model.parameters():
             p -= lr * p.grad
         out[method] = evaluate(model, data)[1]

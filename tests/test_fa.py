@@ -191,3 +191,21 @@ def test_step_macs_of_fa_equal_those_of_backprop():
     assert d.step_macs([3, 5, 4, 2], "fa") == 2 * 43 + 28
     with pytest.raises(ValueError, match="method must be 'dfa', 'fa' or 'bp'"):
         d.step_macs([3, 5, 2], "hebb")
+
+
+def test_rule_grads_is_the_one_switch_between_the_rules():
+    model, x = d.MLP([6, 5, 4, 3], seed=0), torch.rand(8, 6)
+    y = torch.eye(3)[torch.arange(8) % 3]
+    cases = {"dfa": (d.Feedback(model, seed=1), d.dfa_grads),
+             "fa": (d.Feedback(model, seed=1, kind="fa"), d.fa_grads),
+             "bp": (None, None)}
+    for method, (fb, direct) in cases.items():
+        if direct is None:
+            d.bp_grads(model, x, y)
+        else:
+            direct(model, fb, x, y)
+        want = [p.grad.clone() for p in model.parameters()]
+        d.rule_grads(method, model, fb, x, y)
+        assert all(torch.equal(w, p.grad) for w, p in zip(want, model.parameters()))
+    with pytest.raises(ValueError, match="method must be one of"):
+        d.rule_grads("hebb", model, None, x, y)
