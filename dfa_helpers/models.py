@@ -73,7 +73,7 @@ class MLP(nn.Module):
     ``layers`` is an ``nn.ModuleList`` of ``nn.Linear`` with PyTorch's default
     initialisation, as in the report. ``seed`` makes the initial weights reproducible
     without touching the global random state. ``init="zero"`` sets every weight and bias
-    to zero instead (Nokland 2016 starts DFA from zero, chapter 11): backprop cannot
+    to zero instead (Nokland 2016 starts DFA from zero, chapter 10): backprop cannot
     leave that point (every hidden delta is zero), DFA can.
     """
 

@@ -24,7 +24,7 @@ class History:
     on ``eval_data`` when given; ``time`` the wall seconds each epoch's updates took (0 at
     index 0); ``angles[name]`` the mean over an epoch's batches of the angle in degrees
     between the DFA (or FA) update and the BP gradient (index 0: on the first batch,
-    before training).
+    before training); ``errors[name]`` the error rate on each set of ``more_eval``.
     """
 
     loss: list = field(default_factory=list)
@@ -33,6 +33,7 @@ class History:
     test_error: list = field(default_factory=list)
     time: list = field(default_factory=list)
     angles: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
 
     @property
@@ -108,7 +109,7 @@ def show_progress(progress):
 def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
           batch_size=500, feedback=None, optimizer="sgd", lr_schedule=None,
           eval_data=None, seed=0, record_angles=False, progress=True, reduction="mean",
-          shuffle=True, angle_every=1):
+          shuffle=True, angle_every=1, more_eval=None):
     """Train ``model`` in place with DFA, FA or backprop and return a :class:`History`.
 
     method: ``"dfa"`` (needs ``feedback``, a :class:`Feedback`), ``"fa"`` (feedback
@@ -120,6 +121,9 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
     for ``method="fa"``; for ``"bp"`` the rule of the feedback's kind) and the BP gradient
     at the current parameters (needs ``feedback``, costs one backward per batch);
     ``angle_every=k`` measures on every k-th batch only, to save time on big nets.
+    more_eval: ``{name: data}``, more sets whose error rate is measured after every epoch
+    into ``hist.errors[name]`` (chapter 10: the test error of every epoch, beside the
+    validation error of ``eval_data``).
     Raises ``FloatingPointError`` when the loss becomes NaN or infinite.
     """
     from tqdm.auto import tqdm
@@ -142,6 +146,8 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     data = as_data(train_data, model, "train_data")
     test = None if eval_data is None else as_data(eval_data, model, "eval_data")
+    more = {name: as_data(d, model, f"more_eval[{name!r}]")
+            for name, d in (more_eval or {}).items()}
     # the rule whose angle to BP record_angles measures
     rule = method if method != "bp" else getattr(feedback, "kind", "dfa")
     if feedback is not None:
@@ -164,6 +170,8 @@ def train(model, train_data, method="dfa", averaging="none", epochs=10, lr=0.1,
             tl, te = evaluate(model, test)
             hist.test_loss.append(tl)
             hist.test_error.append(te)
+        for name, d in more.items():
+            hist.errors.setdefault(name, []).append(evaluate(model, d)[1])
         for name, value in mean_angles(batch_angles).items():
             hist.angles.setdefault(name, []).append(value)
         if not math.isfinite(loss):

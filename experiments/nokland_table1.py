@@ -36,7 +36,9 @@ set; the 10,000 test digits are used for nothing but the report.
 
 Output (``--out``, default ``results/``): ``nokland_table1.csv``, one row per run, appended
 and flushed as each run finishes; ``nokland_curves.csv``, the training and validation
-error after every epoch. A restart skips the runs already in the CSV. ``--fast`` runs the
+error after every epoch, and for the final and long runs the test error too (so that a
+chapter can show what stopping at the best validation epoch would have given; the pick
+and the table use the last epoch). A restart skips the runs already in the CSV. ``--fast`` runs the
 same code on a tiny subset (2 small nets, 2 epochs) into a temporary folder, for the tests.
 
 Usage: ``OMP_NUM_THREADS=1 python experiments/nokland_table1.py --threads 1`` (about
@@ -266,10 +268,13 @@ def train_one(run, data, device, progress=False):
     curves = []
     tic = time.perf_counter()
     try:
+        # final and long runs also record the test error of every epoch (for the curves;
+        # the pick never sees it)
+        more = {"test": test} if run["stage"] != "search" else None
         hist = dh.train(model, fit, run["method"], epochs=run["epochs"], lr=run["lr"],
                         batch_size=run["batch_size"], feedback=fb,
                         optimizer=run["optimizer"], eval_data=val, seed=run["seed"],
-                        progress=progress)
+                        progress=progress, more_eval=more)
     except FloatingPointError:
         row.update(train_error=math.nan, val_error=math.nan, test_error=math.nan,
                    final_loss=math.nan, diverged=True, update_seconds=math.nan)
@@ -277,9 +282,10 @@ def train_one(run, data, device, progress=False):
         row.update(train_error=hist.train_error[-1], val_error=hist.test_error[-1],
                    test_error=dh.evaluate(model, test)[1], final_loss=hist.loss[-1],
                    diverged=False, update_seconds=sum(hist.time))
+        test_curve = hist.errors.get("test", [None] * len(hist.epochs))
         curves = [{"run_id": run["run_id"], "epoch": k, "train_error": hist.train_error[k],
-                   "val_error": hist.test_error[k], "loss": hist.loss[k]}
-                  for k in hist.epochs]
+                   "val_error": hist.test_error[k], "test_error": test_curve[k],
+                   "loss": hist.loss[k]} for k in hist.epochs]
     row["seconds"] = time.perf_counter() - tic
     return row, curves
 

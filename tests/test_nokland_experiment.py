@@ -278,3 +278,17 @@ def test_long_runs_extend_the_final_runs(script, fast_run):
             assert (a["epoch"], a["val_error"], a["loss"]) == (b["epoch"], b["val_error"],
                                                                b["loss"])
     assert all(k[0] != "long" for k in script.summarize(rows))
+
+
+def test_final_and_long_curves_hold_the_test_error(script, fast_run):
+    rows = read_csv(fast_run / script.RUN_FILE)
+    curves = read_csv(fast_run / script.CURVE_FILE)
+    stage = {r["run_id"]: r for r in rows}
+    for c in curves:
+        r = stage[c["run_id"]]
+        if r["stage"] == "search":
+            assert c["test_error"] == ""
+        else:
+            assert 0 <= float(c["test_error"]) <= 1
+            if int(c["epoch"]) == int(r["epochs"]):
+                assert float(c["test_error"]) == pytest.approx(float(r["test_error"]))

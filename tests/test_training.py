@@ -233,3 +233,22 @@ def test_zero_init_backprop_is_stuck_and_dfa_is_not():
     assert default.layers[0].weight.abs().sum() > 0
     with pytest.raises(ValueError, match="init"):
         d.MLP([6, 5, 3], init="ones")
+
+
+def test_more_eval_records_the_error_of_more_sets_after_every_epoch():
+    gen = torch.Generator().manual_seed(0)
+    X, labels = torch.rand(120, 6, generator=gen), torch.arange(120) % 3
+    def part(a, b):
+        return d.Data(X[a:b], d.one_hot(labels[a:b], 3), labels[a:b])
+
+    sets = {"a": part(0, 40), "b": part(40, 80)}
+    model = d.MLP([6, 8, 3], seed=0)
+    hist = d.train(model, (X[80:], labels[80:]), "bp", epochs=3, lr=0.5, batch_size=10,
+                   more_eval=sets, progress=False)
+    assert set(hist.errors) == {"a", "b"} and all(len(v) == 4 for v in hist.errors.values())
+    for name, data in sets.items():
+        assert hist.errors[name][-1] == d.evaluate(model, data)[1]
+    assert hist.errors["a"][0] == d.evaluate(d.MLP([6, 8, 3], seed=0), sets["a"])[1]
+    with pytest.raises(ValueError, match="input"):
+        d.train(d.MLP([6, 8, 3]), (X, labels), "bp", epochs=1,
+                more_eval={"a": (X[:, :5], labels)}, progress=False)
