@@ -3,11 +3,13 @@
 Every chapter starts with ``import dfa_helpers as dh`` and calls ``dh.train(...)`` etc.
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
 (DFA, feedback alignment and backprop), ``training``, ``metrics``, ``cost`` (time per
-step), ``perceptron``, ``averaging``, ``plots``, ``diagrams``, ``widgets``.
+step), ``perceptron``, ``averaging``, ``alignment``, ``plots``, ``diagrams``, ``widgets``.
 """
 from .averaging import defective_error, output_update_terms, single_class_batches
 from .averaging import defective_early_stop
 from .averaging import batch_means, finite_population_factor
+from .alignment import (feedback_variant, output_alignment, signal_rank, span_share,
+                        train_tracked, weight_change)
 from .config import default_device, is_fast, is_headless, set_seed, setting
 from .cost import time_step, user_loop_step
 from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xor
@@ -24,6 +26,7 @@ from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, pl
 from .plots import mean_band
 from .rules import (bp_grads, dfa_grads, fa_grads, group_mean_matrix, parameter_names,
                     update_directions)
+from .rules import rule_grads
 from .training import History, one_step_errors, train
 from .widgets import choice_slider, live_controls
 
