@@ -37,6 +37,9 @@ def test_rows_columns_and_counts(script, fast_run):
             expected["final", net, method] = len(cfg["final_seeds"])
             if net in cfg["long_nets"]:
                 expected["long", net, method] = len(cfg["long_seeds"])
+            safer = script.safer_setting(cfg, method, script.pick(rows, net, method))
+            if net in cfg["safer_nets"] and safer:
+                expected["safer", net, method] = len(cfg["final_seeds"])
     assert count == expected
     assert len({r["run_id"] for r in rows}) == len(rows)
     for r in rows:
@@ -292,3 +295,14 @@ def test_final_and_long_curves_hold_the_test_error(script, fast_run):
             assert 0 <= float(c["test_error"]) <= 1
             if int(c["epoch"]) == int(r["epochs"]):
                 assert float(c["test_error"]) == pytest.approx(float(r["test_error"]))
+
+
+def test_safer_setting_is_the_next_smaller_lr_of_the_grid(script):
+    cfg = dict(script.full_config(), schemes=["uniform", "normal"], settings=8)
+    grid = script.settings(cfg, "dfa")
+    lrs = sorted({g[0] for g in grid})
+    assert script.safer_setting(cfg, "dfa", (lrs[2], "normal", 1.0)) == (lrs[1], "normal",
+                                                                         1.0)
+    assert script.safer_setting(cfg, "dfa", (lrs[0], "uniform", 1.0)) is None
+    bp = script.settings(cfg, "bp")
+    assert script.safer_setting(cfg, "bp", bp[3]) == bp[2]
