@@ -37,6 +37,9 @@ set; the 10,000 test digits are used for nothing but the report.
    collapsing on some seeds at its pick: on 7x240, every method trained again with the
    final seeds at the next smaller learning rate of its grid than the pick; not part of
    the table.
+5. ``edge``: for every pick on the edge of the lr grid, one more search run (seed 0) at
+   the next learning rate beyond that edge, one grid step further; not used for the pick,
+   it says whether the grid was wide enough.
 
 Output (``--out``, default ``results/``): ``nokland_table1.csv``, one row per run, appended
 and flushed as each run finishes; ``nokland_curves.csv``, the training and validation
@@ -179,6 +182,10 @@ def plan(cfg, picks=None, only=()):
                 if network in cfg["long_nets"]:
                     runs += [make_run(cfg, "long", network, method, picks[network, method],
                                       s) for s in cfg["long_seeds"]]
+                beyond = edge_setting(cfg, method, picks[network, method])
+                if beyond:
+                    runs += [make_run(cfg, "edge", network, method, beyond, s)
+                             for s in cfg["search_seeds"]]
                 safer = safer_setting(cfg, method, picks[network, method])
                 if network in cfg["safer_nets"] and safer:
                     runs += [make_run(cfg, "safer", network, method, safer, s)
@@ -191,6 +198,17 @@ def safer_setting(cfg, method, setting):
     scheme and scale); None when ``setting`` has the smallest lr."""
     lower = [s for s in settings(cfg, method) if s[1:] == setting[1:] and s[0] < setting[0]]
     return max(lower) if lower else None
+
+
+def edge_setting(cfg, method, setting):
+    """For a pick on the edge of ``method``'s lr grid, the setting one grid step beyond
+    that edge (same scheme and scale); None for a pick inside the grid."""
+    lrs = sorted({s[0] for s in settings(cfg, method)})
+    if len(lrs) < 2 or lrs[0] < setting[0] < lrs[-1]:
+        return None
+    step = lrs[1] / lrs[0]
+    lr = lrs[0] / step if setting[0] == lrs[0] else lrs[-1] * step
+    return (common.round_sig(lr, 2), *setting[1:])
 
 
 def as_setting(row):
@@ -312,7 +330,7 @@ def check_same_protocol(rows, cfg):
         return stage, str(epochs), optimizer, str(batch_size)
 
     want = {key(st, stage_epochs(cfg, st), cfg["optimizer"], cfg["batch_size"])
-            for st in ("search", "final", "long", "safer")}
+            for st in ("search", "final", "long", "safer", "edge")}
     other = {key(r["stage"], r["epochs"], r["optimizer"], r["batch_size"])
              for r in rows} - want
     if other:
@@ -417,7 +435,7 @@ def main(argv=None):
 
     tty = sys.stderr.isatty() and not dh.is_headless()
     try:
-        for stage in ("search", "final", "long", "safer"):
+        for stage in ("search", "final", "long", "safer", "edge"):
             picks = None
             if stage != "search":
                 rows = common.read_rows(run_path)

@@ -37,6 +37,9 @@ def test_rows_columns_and_counts(script, fast_run):
             expected["final", net, method] = len(cfg["final_seeds"])
             if net in cfg["long_nets"]:
                 expected["long", net, method] = len(cfg["long_seeds"])
+            beyond = script.edge_setting(cfg, method, script.pick(rows, net, method))
+            if beyond:
+                expected["edge", net, method] = len(cfg["search_seeds"])
             safer = script.safer_setting(cfg, method, script.pick(rows, net, method))
             if net in cfg["safer_nets"] and safer:
                 expected["safer", net, method] = len(cfg["final_seeds"])
@@ -55,7 +58,8 @@ def test_rows_columns_and_counts(script, fast_run):
             assert r["fb_scheme"] == "" and r["fb_scale"] == ""
         else:
             assert r["fb_scheme"] == "uniform" and float(r["fb_scale"]) == 1.0
-        seeds = cfg["search_seeds"] if r["stage"] == "search" else cfg["final_seeds"]
+        seeds = (cfg["search_seeds"] if r["stage"] in ("search", "edge") else
+                 cfg["final_seeds"])
         assert int(r["seed"]) in seeds
 
 
@@ -175,7 +179,8 @@ def test_full_plan_and_its_time(script):
     picks = {(n, m): script.settings(cfg, m)[0]
              for n in cfg["nets"] for m in script.METHODS}
     runs = script.plan(cfg, picks)
-    assert len(runs) == 6 * 3 * (4 + 3) + 2 * 3               # + the long runs
+    # + the long runs, + one edge run each (every stand-in pick is the grid's smallest lr)
+    assert len(runs) == 6 * 3 * (4 + 3) + 2 * 3 + 6 * 3
     assert sum(r["stage"] == "long" for r in runs) == 2 * 3
     assert 1.0 < script.estimate_hours(runs, cfg) < 2.5     # the budget: 4 h on 2 busy cores
     only = script.plan(cfg, picks, only=["7x240", "dfa"])
@@ -199,7 +204,8 @@ def test_cli_rejects_bad_input(script, capsys):
 
 def test_dry_run_trains_nothing(script, tmp_path, capsys):
     script.main(["--fast", "--out", str(tmp_path), "--dry-run"])
-    assert "27 runs to do (0 done)" in capsys.readouterr().out      # search, final, long
+    # search, final, long, and edge runs for the stand-in picks on the grid's edge
+    assert "33 runs to do (0 done)" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
 
 
@@ -306,3 +312,14 @@ def test_safer_setting_is_the_next_smaller_lr_of_the_grid(script):
     assert script.safer_setting(cfg, "dfa", (lrs[0], "uniform", 1.0)) is None
     bp = script.settings(cfg, "bp")
     assert script.safer_setting(cfg, "bp", bp[3]) == bp[2]
+
+
+def test_edge_setting_steps_beyond_a_pick_on_the_edge(script):
+    cfg = script.full_config()
+    lrs = [g[0] for g in script.settings(cfg, "bp")]
+    assert script.edge_setting(cfg, "bp", (lrs[1], None, None)) is None
+    low = script.edge_setting(cfg, "bp", (lrs[0], None, None))[0]
+    high = script.edge_setting(cfg, "dfa", (lrs[-1], "uniform", 1.0))
+    assert low == pytest.approx(lrs[0] ** 2 / lrs[1], rel=0.02)
+    assert high[0] == pytest.approx(lrs[-1] ** 2 / lrs[-2], rel=0.02)
+    assert high[1:] == ("uniform", 1.0)
