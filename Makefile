@@ -30,7 +30,7 @@ help:
 	@echo "make lab     JupyterLab on the notebooks (MyST .md open as notebooks)"
 	@echo "make bench   DFA vs backprop speed benchmark"
 	@echo "make experiments  chapter 5's tuning and 200-epoch runs into results/ (~1 h, 1 core)"
-	@echo "make nokland  BP, FA, DFA vs Nokland's Table 1 into results/ (~1.9 h, 1 core; NOKLAND_ARGS=...)"
+	@echo "make nokland  BP, FA, DFA vs Nokland's Table 1 into results/ (~2 h, 1 core; NOKLAND_ARGS=...)"
 	@echo "make notebooks  write paired .ipynb next to each .md chapter"
 
 setup: $(STAMP)
