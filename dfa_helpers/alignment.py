@@ -49,13 +49,19 @@ def output_alignment(model, feedback):
     return angle(W, B.T)
 
 
-def hidden_signals(feedback, e, layer):
-    """B_layer e for every row of ``e`` [N, n_out]: the [N, n_i] matrix e @ B_layer^T."""
+def layer_matrix(feedback, layer):
+    """B of hidden layer ``layer`` (0-based, negative counts from the top) of a DFA
+    :class:`Feedback`; a clear error for a layer that does not exist."""
     B = dfa_matrices(feedback)
     if not -len(B) <= layer < len(B):
         raise ValueError(f"layer must index one of the {len(B)} hidden layers "
                          f"(0 to {len(B) - 1}, or negative), got {layer}")
-    B = B[layer]
+    return B[layer]
+
+
+def hidden_signals(feedback, e, layer):
+    """B_layer e for every row of ``e`` [N, n_out]: the [N, n_i] matrix e @ B_layer^T."""
+    B = layer_matrix(feedback, layer)
     if e.ndim != 2 or e.shape[1] != B.shape[1]:
         raise ValueError(f"expected output errors e of shape [N, {B.shape[1]}], got "
                          f"{tuple(e.shape)}")
@@ -82,10 +88,7 @@ def span_share(feedback, vectors, layer=-1):
     1 for signals B e; about n_out / n_h for random vectors. Rows of a weight change
     Delta W_1 [n_h, n_in] are columns: pass ``Delta_W.T``.
     """
-    B = dfa_matrices(feedback)
-    if not -len(B) <= layer < len(B):
-        raise ValueError(f"layer must index one of the {len(B)} hidden layers, got {layer}")
-    B = B[layer].double()
+    B = layer_matrix(feedback, layer).double()
     if vectors.ndim != 2 or vectors.shape[1] != B.shape[0]:
         raise ValueError(f"expected vectors of shape [N, {B.shape[0]}] (one per row), got "
                          f"{tuple(vectors.shape)}")

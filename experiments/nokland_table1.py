@@ -73,6 +73,8 @@ import mnist_tuning as common  # noqa: E402  (CSV, provenance and git helpers, c
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILE, CURVE_FILE = "nokland_table1.csv", "nokland_curves.csv"
 METHODS = ("bp", "fa", "dfa")
+#: The stages in the order they run (module docstring).
+STAGES = ("search", "final", "long", "safer", "edge")
 SCHEMES = ("uniform", "normal")
 COLUMNS = ["run_id", "stage", "network", "activation", "method", "optimizer", "lr",
            "fb_scheme", "fb_scale", "seed", "epochs", "batch_size", "n_train", "n_val",
@@ -301,8 +303,8 @@ def train_one(run, data, device, progress=False):
     curves = []
     tic = time.perf_counter()
     try:
-        # final and long runs also record the test error of every epoch (for the curves;
-        # the pick never sees it)
+        # every run but the search records the test error of every epoch (for the
+        # curves; the pick never sees it)
         more = {"test": test} if run["stage"] != "search" else None
         hist = dh.train(model, fit, run["method"], epochs=run["epochs"], lr=run["lr"],
                         batch_size=run["batch_size"], feedback=fb,
@@ -312,8 +314,9 @@ def train_one(run, data, device, progress=False):
         row.update(train_error=math.nan, val_error=math.nan, test_error=math.nan,
                    final_loss=math.nan, diverged=True, update_seconds=math.nan)
     else:
+        test_error = hist.errors["test"][-1] if more else dh.evaluate(model, test)[1]
         row.update(train_error=hist.train_error[-1], val_error=hist.test_error[-1],
-                   test_error=dh.evaluate(model, test)[1], final_loss=hist.loss[-1],
+                   test_error=test_error, final_loss=hist.loss[-1],
                    diverged=False, update_seconds=sum(hist.time))
         test_curve = hist.errors.get("test", [None] * len(hist.epochs))
         curves = [{"run_id": run["run_id"], "epoch": k, "train_error": hist.train_error[k],
@@ -330,7 +333,7 @@ def check_same_protocol(rows, cfg):
         return stage, str(epochs), optimizer, str(batch_size)
 
     want = {key(st, stage_epochs(cfg, st), cfg["optimizer"], cfg["batch_size"])
-            for st in ("search", "final", "long", "safer", "edge")}
+            for st in STAGES}
     other = {key(r["stage"], r["epochs"], r["optimizer"], r["batch_size"])
              for r in rows} - want
     if other:
@@ -435,9 +438,9 @@ def main(argv=None):
 
     tty = sys.stderr.isatty() and not dh.is_headless()
     try:
-        for stage in ("search", "final", "long", "safer", "edge"):
-            picks = None
-            if stage != "search":
+        picks = None
+        for stage in STAGES:
+            if stage != "search" and picks is None:     # the search rows are complete
                 rows = common.read_rows(run_path)
                 picks = {(n, m): pick(rows, n, m) for n in cfg["nets"] for m in METHODS}
                 missing = sorted(k for k, v in picks.items() if v is None)

@@ -7,10 +7,10 @@ import torch
 
 from helpers import load_experiment, read_csv, run_fast
 
+
 @pytest.fixture(scope="module")
 def script():
     return load_experiment("mnist_tuning")
-
 
 
 @pytest.fixture(scope="module")

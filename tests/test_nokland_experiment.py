@@ -10,10 +10,10 @@ import torch
 import dfa_helpers as d
 from helpers import load_experiment, read_csv, run_fast
 
+
 @pytest.fixture(scope="module")
 def script():
     return load_experiment("nokland_table1")
-
 
 
 @pytest.fixture(scope="module")
