@@ -44,11 +44,8 @@ takes about 0.42 s there), 67 min measured on a 2-core machine shared with other
 """
 import argparse
 import csv
-import hashlib
 import math
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -94,32 +91,12 @@ def fast_config():
         n_fit=1000, n_val=500, n_test=500, report_train=1500)
 
 
-def git(*args):
-    """Output of a git command in the repository, '' when git is unavailable."""
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def provenance(threads):
-    """Columns that say which code, library and machine produced a row."""
-    commit = git("rev-parse", "--short", "HEAD")
-    if commit and git("status", "--porcelain", "--untracked-files=no"):
-        commit += "+dirty"
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "dfa_helpers").glob("*.py")):
-        digest.update(path.read_bytes())
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return dict(commit=commit, describe=git("describe", "--always", "--dirty"),
-                lib_hash=digest.hexdigest()[:12], machine=f"{cpu}, {os.cpu_count()} cores",
-                threads=threads, torch=torch.__version__)
+def provenance(threads, allow_dirty=False):
+    """Columns that say which code, library and machine produced a row; refuses an
+    uncommitted ``dfa_helpers/`` or ``experiments/`` unless ``allow_dirty``
+    (:func:`dfa_helpers.provenance.row_provenance`)."""
+    prov = dh.provenance.row_provenance(threads, allow_dirty)
+    return dict(prov, describe=prov["commit"])
 
 
 def load_data(cfg):
@@ -301,6 +278,9 @@ def main(argv=None):
                         help="output folder (default results/, or a temp folder with --fast)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--device", default=None, help="e.g. cuda (default: DFA_DEVICE or cpu)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="write rows from uncommitted code (never published; --fast "
+                             "implies it)")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
@@ -315,7 +295,10 @@ def main(argv=None):
     drop_orphan_curves(curve_path, done)
     device = torch.device(args.device) if args.device else dh.default_device()
     data = [d.to(device) for d in load_data(cfg)]
-    prov = provenance(args.threads)
+    try:
+        prov = provenance(args.threads, args.allow_dirty or args.fast)
+    except dh.provenance.DirtyTreeError as err:
+        raise SystemExit(str(err)) from None
     runs_w, curves_w = Writer(run_path, COLUMNS), Writer(curve_path, CURVE_COLUMNS)
     from tqdm import tqdm
 

@@ -1,57 +1,56 @@
-"""BP, FA and DFA on deep and wide tanh networks, against Nokland (2016) Table 1 (issue 10;
-`make nokland`). The paper's settings, its numbers and how this protocol differs are in
-``experiments/NOKLAND.md``; a later chapter reads the CSV this script writes.
+"""BP, FA, DFA and DFA from zero weights on deep and wide tanh networks, against Nokland
+(2016) Table 1 (issue 15; `make nokland`). The paper's settings and how this protocol
+differs are in ``experiments/NOKLAND.md``; chapter 10 reads the CSV this script writes.
 
-The protocol was fixed before any result was seen; it is the same for the three methods.
+The protocol was fixed before any run of it; it is the same for the four arms.
+
+Arms: ``bp`` (backprop), ``fa`` (feedback alignment), ``dfa`` (DFA), all three from the
+same PyTorch default initial weights, and ``dfa0``: DFA from all-zero weights and biases,
+as the paper's code starts DFA.
 
 Networks: 784 -> hidden layers -> 10, tanh hidden units, sigmoid outputs with binary
-cross-entropy (the paper code's default ``-criterion bce``), PyTorch's default initial
-weights, batches of 64, RMSprop (the paper's optimizer), a constant learning rate, 10
-epochs. Default networks 1x800,
-2x800, 1x240, 2x240, 4x240, 7x240; ``--nets all`` adds 3x800, 4x800 and 100x240.
+cross-entropy (the paper code's ``-criterion bce``), batches of 64, RMSprop (the paper's
+optimizer, Torch7 defaults), **30 epochs with a cosine learning-rate schedule**: in epoch
+k = 0..29 the rate is lr * (1 + cos(pi k / 30)) / 2, so the last epoch runs at 0.3 % of
+the peak. Default networks 1x800, 2x800, 1x240, 2x240, 4x240, 7x240; ``--nets gpu``
+(for ``--device cuda``) runs 3x800, 4x800 and 100x240 instead.
 
 Seed ``s`` sets the initial weights, the order of the batches and the feedback matrices:
-at a given seed BP, FA and DFA start from the same weights and see the same batches.
+at a given seed every arm starts from the same weights (``dfa0`` from zeros) and sees
+the same batches and, for FA and DFA, the same B.
 
 Feedback (FA and DFA): the paper code's "auto scale", entries of B_i uniform in
-+-1/sqrt(n_i), n_i the width of the hidden layer that receives the signal, times a scale
-c (c = 1 is the paper's). ``--schemes uniform normal`` adds B_i ~ N(0, c^2 / (3 n_i)),
-the same variance with normal entries.
++-1/sqrt(n_i), n_i the width of the hidden layer that receives the signal. Under RMSprop
+a common scale of B changes nothing (NOKLAND.md), so it is not searched.
 
 Data: fit on the first 50,000 MNIST training digits; the last 10,000 are the validation
 set; the 10,000 test digits are used for nothing but the report.
 
-1. ``search``: for every network and method, the same number of settings (default 4),
-   seed 0. BP: 4 learning rates, geometric from 1e-4 to 3e-3. FA and DFA: the same 4
-   learning rates x 1 feedback scale (c = 1) x 1 scheme; with more scales (``--scales``)
-   or schemes they get fewer learning rates, so that the count stays equal (``--settings 8
-   --schemes uniform normal``: BP 8 lrs, FA and DFA 4 lrs x 2 schemes). The setting with
-   the lowest validation error after the last epoch is picked; a diverged run counts as
-   100 %; ties go to the smaller lr, then the smaller scale.
-2. ``final``: the picked setting with 3 new seeds (1, 2, 3); the report is the mean and
-   sd of their test errors (:func:`summarize`).
-3. ``long``: how much the short runs leave on the table. The picked setting of every
-   method on 1x800 and 7x240, seed 1 (the first final seed, so the first 10 epochs are
-   those of the final run), trained for 40 epochs; not part of the table.
-4. ``safer``: a sensitivity check added after the final runs of 7x240 showed backprop
-   collapsing on some seeds at its pick: on 7x240, every method trained again with the
-   final seeds at the next smaller learning rate of its grid than the pick; not part of
-   the table.
-5. ``edge``: for every pick on the edge of the lr grid, one more search run (seed 0) at
-   the next learning rate beyond that edge, one grid step further; not used for the pick,
-   it says whether the grid was wide enough.
+1. ``search``: per network and arm, seed 0, the peak learning rates lr_k = 10^(-5 + k/2)
+   (2 significant digits) for k = 1..5: 3.2e-5, 1e-4, 3.2e-4, 1e-3, 3.2e-3. Score of a
+   setting: its validation error averaged over the last 5 epochs (a diverged run scores
+   100 %). The pick is the lowest score, ties to the smaller lr. When the pick is the
+   smallest or largest lr searched, the grid grows by one step on that side and the pick
+   is made again, until it is interior (at most 3 steps per side; the CSV then says so).
+2. ``final``: the pick with 3 new seeds (1, 2, 3); the report is the mean and sd of their
+   test errors, with their training errors beside (:func:`summarize`).
+
+Runs are done network by network and arm by arm (search, growth, final), so each cell of
+the table is complete as soon as its final runs are; two processes with ``--only`` on
+different networks may share the output folder.
 
 Output (``--out``, default ``results/``): ``nokland_table1.csv``, one row per run, appended
-and flushed as each run finishes; ``nokland_curves.csv``, the training and validation
-error after every epoch, and for the final and long runs the test error too (so that a
-chapter can show what stopping at the best validation epoch would have given; the pick
-and the table use the last epoch). A restart skips the runs already in the CSV. ``--fast`` runs the
-same code on a tiny subset (2 small nets, 2 epochs) into a temporary folder, for the tests.
+and flushed as each run finishes; ``nokland_curves.csv``, the training, validation and
+(final runs) test error after every epoch. A restart skips the runs already in the CSV.
+Rows are refused from a tree whose ``dfa_helpers/`` or ``experiments/`` differ from the
+commit (``--allow-dirty`` overrides, for rows never published). ``--fast`` runs the same
+code on a tiny subset (2 small nets, 3 epochs, 3 lrs) into a temporary folder, for the
+tests.
 
-Usage: ``OMP_NUM_THREADS=1 python experiments/nokland_table1.py --threads 1`` (about
-1.9 h on one core, see NOKLAND.md; two processes with ``--only`` halve it), ``--device
-cuda`` on a GPU, ``--only 7x240 dfa`` for one network and method, ``--dry-run`` for the
-plan.
+Usage: ``OMP_NUM_THREADS=1 python experiments/nokland_table1.py --threads 1`` (``--dry-run``
+prints the plan and its time; about 5.6 h on one core, so two processes, e.g. ``--only
+1x240 2x240 4x240 2x800`` and ``--only 7x240 1x800``, take about 2.8 h), ``--device cuda
+--nets gpu`` on a GPU, ``--only 7x240 dfa0`` for one network and arm.
 """
 import argparse
 import math
@@ -61,56 +60,54 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import dfa_helpers as dh
-from dfa_helpers.training import make_optimizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import mnist_tuning as common  # noqa: E402  (CSV, provenance and git helpers, chapter 5)
+import mnist_tuning as common  # noqa: E402  (CSV helpers, chapter 5)
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILE, CURVE_FILE = "nokland_table1.csv", "nokland_curves.csv"
-METHODS = ("bp", "fa", "dfa")
-#: The stages in the order they run (module docstring).
-STAGES = ("search", "final", "long", "safer", "edge")
-SCHEMES = ("uniform", "normal")
-COLUMNS = ["run_id", "stage", "network", "activation", "method", "optimizer", "lr",
-           "fb_scheme", "fb_scale", "seed", "epochs", "batch_size", "n_train", "n_val",
-           "n_test", "train_error", "val_error", "test_error", "final_loss", "diverged",
-           "update_seconds", "seconds", "device", "commit", "describe", "lib_hash",
-           "machine", "threads", "torch"]
+#: arm -> (learning rule, initial weights)
+ARMS = {"bp": ("bp", "default"), "fa": ("fa", "default"), "dfa": ("dfa", "default"),
+        "dfa0": ("dfa", "zero")}
+STAGES = ("search", "final")
+COLUMNS = ["run_id", "stage", "network", "arm", "method", "init", "activation", "optimizer",
+           "schedule", "lr", "lr_index", "fb_scheme", "seed", "epochs", "batch_size",
+           "n_train", "n_val", "n_test", "train_error", "val_error", "val_score",
+           "test_error", "final_loss", "diverged", "update_seconds", "seconds", "device",
+           "commit", "lib_hash", "machine", "threads", "torch"]
 CURVE_COLUMNS = common.CURVE_COLUMNS          # run_id, epoch, train/val/test error, loss
 
 #: Hidden layers of every network the script knows, by the paper's names.
 NETWORKS = {"1x800": [800], "2x800": [800] * 2, "3x800": [800] * 3, "4x800": [800] * 4,
             "1x240": [240], "2x240": [240] * 2, "4x240": [240] * 4, "7x240": [240] * 7,
             "100x240": [240] * 100}
-DEFAULT_NETS = ["1x800", "2x800", "1x240", "2x240", "4x240", "7x240"]
+DEFAULT_NETS = ["1x240", "2x240", "4x240", "7x240", "1x800", "2x800"]
+GPU_NETS = ["3x800", "4x800", "100x240"]
 FAST_NETS = {"1x32": [32], "2x32": [32, 32]}
 
-#: CPU seconds per epoch of one run (1 thread, 50,000 digits, batches of 64, Adam, with the
-#: per-epoch evaluation; mean of BP and DFA), measured on the shared 2-core machine; 4x800
-#: extrapolated, 100x240 measured on 5,000 digits (NOKLAND.md). Only for --dry-run.
-EPOCH_SECONDS = {"1x800": 5.2, "2x800": 9.5, "3x800": 13.7, "4x800": 18.0, "1x240": 1.7,
-                 "2x240": 2.4, "4x240": 3.6, "7x240": 5.5, "100x240": 56.0}
+#: CPU seconds per epoch of one run (1 thread, 50,000 digits, batches of 64, the
+#: evaluation of the training and validation sets included; mean of BP and DFA), measured
+#: on an idle 2-core Xeon; 3x800, 4x800 and 100x240 extrapolated. Only for --dry-run.
+EPOCH_SECONDS = {"1x240": 1.8, "2x240": 2.3, "4x240": 3.0, "7x240": 3.9, "1x800": 4.2,
+                 "2x800": 7.8, "3x800": 11.4, "4x800": 15.0, "100x240": 45.0}
 
 
 def full_config():
     """The protocol of the module docstring."""
-    return dict(nets=DEFAULT_NETS, settings=4, lr_min=1e-4, lr_max=3e-3, scales=[1.0],
-                schemes=["uniform"], search_seeds=[0], final_seeds=[1, 2, 3], epochs=10,
-                batch_size=64, optimizer="rmsprop", n_fit=50_000, n_val=10_000, n_test=None,
-                train_limit=None, long_nets=["1x800", "7x240"], long_epochs=40,
-                long_seeds=[1], safer_nets=["7x240"])
+    return dict(nets=DEFAULT_NETS, arms=["bp", "dfa", "dfa0", "fa"], lr_base=1e-5, grid=[1, 2, 3, 4, 5],
+                max_growth=3, last_epochs=5, search_seeds=[0], final_seeds=[1, 2, 3],
+                epochs=30, batch_size=64, optimizer="rmsprop", n_fit=50_000, n_val=10_000,
+                n_test=None, train_limit=None)
 
 
 def fast_config():
     """The same code on a tiny subset, for the tests (a few seconds)."""
-    return dict(full_config(), nets=list(FAST_NETS), settings=2, lr_min=1e-3, lr_max=1e-2,
-                final_seeds=[1, 2], epochs=2, n_fit=1000, n_val=500, n_test=500,
-                train_limit=1500, long_nets=["1x32"], long_epochs=3, safer_nets=["2x32"])
+    return dict(full_config(), nets=list(FAST_NETS), lr_base=1e-4, grid=[2, 3, 4],
+                max_growth=1, last_epochs=2, final_seeds=[1, 2], epochs=3, n_fit=1000,
+                n_val=500, n_test=500, train_limit=1500)
 
 
 def hidden_layers(network):
@@ -121,159 +118,131 @@ def hidden_layers(network):
     return known[network]
 
 
-def lr_grid(lr_min, lr_max, n):
-    """``n`` learning rates spaced geometrically from lr_min to lr_max, 2 significant
-    digits (one value: their geometric mean)."""
-    values = [math.sqrt(lr_min * lr_max)] if n == 1 else np.geomspace(lr_min, lr_max, n)
-    return [common.round_sig(float(v), 2) for v in values]
+def lr_at(cfg, k):
+    """The k-th learning rate of the half-decade grid: lr_base * 10^(k/2), 2 digits."""
+    return common.round_sig(cfg["lr_base"] * 10 ** (k / 2), 2)
 
 
-def settings(cfg, method):
-    """The (lr, scheme, scale) settings of ``method``'s search: ``cfg["settings"]`` of them
-    for every method. BP has only the lr; FA and DFA share the count between lrs, scales
-    and schemes."""
-    n = cfg["settings"]
-    if method == "bp":
-        return [(lr, None, None) for lr in lr_grid(cfg["lr_min"], cfg["lr_max"], n)]
-    per_lr = len(cfg["scales"]) * len(cfg["schemes"])
-    if n % per_lr:
-        raise ValueError(f"{n} settings cannot be shared evenly among {len(cfg['scales'])} "
-                         f"scales x {len(cfg['schemes'])} schemes; use --settings "
-                         f"{per_lr * max(1, n // per_lr)}")
-    lrs = lr_grid(cfg["lr_min"], cfg["lr_max"], n // per_lr)
-    return [(lr, scheme, scale) for lr in lrs for scheme in cfg["schemes"]
-            for scale in cfg["scales"]]
+def cosine(lr, epochs):
+    """The schedule ``epoch -> lr (1 + cos(pi epoch / epochs)) / 2`` (epochs from 0)."""
+    return lambda epoch: lr * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
 
-def run_id(stage, network, method, lr, scheme, scale, seed):
-    """A readable unique name, e.g. ``search-7x240-dfa-lr0.001-uniform1-s0``."""
-    parts = [stage, network, method, f"lr{lr:g}"]
-    if method != "bp":
-        parts.append(f"{scheme}{scale:g}")
-    return "-".join(parts + [f"s{seed}"])
+def run_id(stage, network, arm, lr, seed):
+    """A readable unique name, e.g. ``search-7x240-dfa0-lr0.001-s0``."""
+    return f"{stage}-{network}-{arm}-lr{lr:g}-s{seed}"
 
 
-def stage_epochs(cfg, stage):
-    """Epochs of a run of ``stage``: ``long_epochs`` for the long runs, else ``epochs``."""
-    return cfg["long_epochs"] if stage == "long" else cfg["epochs"]
+def make_run(cfg, stage, network, arm, k, seed):
+    lr = lr_at(cfg, k)
+    method, init = ARMS[arm]
+    return dict(run_id=run_id(stage, network, arm, lr, seed), stage=stage, network=network,
+                arm=arm, method=method, init=init, activation="tanh",
+                optimizer=cfg["optimizer"], schedule="cosine", lr=lr, lr_index=k,
+                fb_scheme=None if method == "bp" else "uniform", seed=seed,
+                epochs=cfg["epochs"], batch_size=cfg["batch_size"])
 
 
-def make_run(cfg, stage, network, method, setting, seed):
-    lr, scheme, scale = setting
-    return dict(run_id=run_id(stage, network, method, lr, scheme, scale, seed), stage=stage,
-                network=network, activation="tanh", method=method,
-                optimizer=cfg["optimizer"], lr=lr, fb_scheme=scheme, fb_scale=scale,
-                seed=seed, epochs=stage_epochs(cfg, stage), batch_size=cfg["batch_size"])
+def score(row):
+    """The search score of a row: its mean validation error over the last epochs, 1.0
+    for a diverged run."""
+    return 1.0 if row["diverged"] == "True" else float(row["val_score"])
 
 
-def plan(cfg, picks=None, only=()):
-    """Every run of the protocol as a dict, filtered by ``only`` (network and method
-    names; none of a kind: all of it). Final runs only for the (network, method) pairs
-    in ``picks`` ((network, method) -> (lr, scheme, scale))."""
-    nets = [t for t in only if t not in METHODS] or cfg["nets"]
-    methods = [t for t in only if t in METHODS] or list(METHODS)
+def search_scores(rows, network, arm):
+    """{lr_index: mean score over the search seeds} of ``arm`` on ``network``."""
+    groups = {}
+    for r in rows:
+        if (r["stage"], r["network"], r["arm"]) == ("search", network, arm):
+            groups.setdefault(int(r["lr_index"]), []).append(score(r))
+    return {k: statistics.mean(v) for k, v in groups.items()}
+
+
+def pick(rows, network, arm):
+    """The lr index with the lowest search score (test errors are never looked at); ties
+    go to the smaller lr. None without search rows."""
+    scores = search_scores(rows, network, arm)
+    return min(scores, key=lambda k: (scores[k], k)) if scores else None
+
+
+def growth(cfg, rows, network, arm):
+    """The next lr index to search when the pick sits on the edge of what was searched,
+    else None (also None once ``max_growth`` steps were added on that side)."""
+    scores = search_scores(rows, network, arm)
+    if not set(cfg["grid"]) <= set(scores):
+        return None                     # the grid itself is not done yet
+    best = pick(rows, network, arm)
+    low, high = min(cfg["grid"]) - cfg["max_growth"], max(cfg["grid"]) + cfg["max_growth"]
+    if best == min(scores) and best - 1 >= low:
+        return best - 1
+    if best == max(scores) and best + 1 <= high:
+        return best + 1
+    return None
+
+
+def on_edge(cfg, rows, network, arm):
+    """True when the pick is still on the edge of the searched grid (growth exhausted)."""
+    scores = search_scores(rows, network, arm)
+    best = pick(rows, network, arm)
+    return best is not None and best in (min(scores), max(scores))
+
+
+def plan(cfg, rows=(), only=()):
+    """The runs to do next, as dicts, given the ``rows`` done: per (network, arm) the grid
+    search; the growth run when the pick is on the edge; once the pick is interior (or the
+    growth exhausted), the final runs. ``only`` filters by network and arm names."""
+    nets = [t for t in only if t not in ARMS] or cfg["nets"]
+    arms = [t for t in only if t in ARMS] or cfg["arms"]
     runs = []
     for network in (n for n in cfg["nets"] if n in nets):
-        for method in methods:
-            for seed in cfg["search_seeds"]:
-                runs += [make_run(cfg, "search", network, method, s, seed)
-                         for s in settings(cfg, method)]
-            if picks and (network, method) in picks:
-                runs += [make_run(cfg, "final", network, method, picks[network, method], s)
-                         for s in cfg["final_seeds"]]
-                if network in cfg["long_nets"]:
-                    runs += [make_run(cfg, "long", network, method, picks[network, method],
-                                      s) for s in cfg["long_seeds"]]
-                beyond = edge_setting(cfg, method, picks[network, method])
-                if beyond:
-                    runs += [make_run(cfg, "edge", network, method, beyond, s)
-                             for s in cfg["search_seeds"]]
-                safer = safer_setting(cfg, method, picks[network, method])
-                if network in cfg["safer_nets"] and safer:
-                    runs += [make_run(cfg, "safer", network, method, safer, s)
-                             for s in cfg["final_seeds"]]
+        for arm in (a for a in cfg["arms"] if a in arms):
+            grid = [make_run(cfg, "search", network, arm, k, s)
+                    for s in cfg["search_seeds"] for k in cfg["grid"]]
+            runs += grid
+            done = {r["run_id"] for r in rows}
+            if not all(r["run_id"] in done for r in grid):
+                continue
+            more = growth(cfg, rows, network, arm)
+            if more is not None:
+                runs += [make_run(cfg, "search", network, arm, more, s)
+                         for s in cfg["search_seeds"]]
+                continue
+            best = pick(rows, network, arm)
+            runs += [make_run(cfg, "final", network, arm, best, s)
+                     for s in cfg["final_seeds"]]
     return runs
 
 
-def safer_setting(cfg, method, setting):
-    """The setting of ``method``'s grid with the next smaller lr than ``setting`` (same
-    scheme and scale); None when ``setting`` has the smallest lr."""
-    lower = [s for s in settings(cfg, method) if s[1:] == setting[1:] and s[0] < setting[0]]
-    return max(lower) if lower else None
-
-
-def edge_setting(cfg, method, setting):
-    """For a pick on the edge of ``method``'s lr grid, the setting one grid step beyond
-    that edge (same scheme and scale); None for a pick inside the grid."""
-    lrs = sorted({s[0] for s in settings(cfg, method)})
-    if len(lrs) < 2 or lrs[0] < setting[0] < lrs[-1]:
-        return None
-    step = lrs[1] / lrs[0]
-    lr = lrs[0] / step if setting[0] == lrs[0] else lrs[-1] * step
-    return (common.round_sig(lr, 2), *setting[1:])
-
-
-def as_setting(row):
-    """(lr, scheme, scale) of a CSV row; scheme and scale are None for BP."""
-    bp = row["method"] == "bp"
-    return (float(row["lr"]), None if bp else row["fb_scheme"],
-            None if bp else float(row["fb_scale"]))
-
-
-def pick(rows, network, method):
-    """The search setting of ``method`` on ``network`` with the lowest mean validation
-    error over its seeds (test errors are not looked at); a diverged run counts as
-    100 %. Ties: the smaller lr, then scale, then scheme. None without search rows."""
-    groups = {}
-    for r in rows:
-        if (r["stage"], r["network"], r["method"]) == ("search", network, method):
-            val = 1.0 if r["diverged"] == "True" else float(r["val_error"])
-            groups.setdefault(as_setting(r), []).append(val)
-    if not groups:
-        return None
-    return min(groups, key=lambda k: (statistics.mean(groups[k]), k[0], k[2] or 0,
-                                      k[1] or ""))
-
-
 def summarize(rows):
-    """The table: {(network, method): dict(lr, fb_scheme, fb_scale, seeds, test_mean,
-    test_sd, val_mean, train_mean)} over the final runs (test errors as fractions, sd
-    with n - 1; a diverged run counts as an error of 1)."""
+    """The table: {(network, arm): dict(lr, seeds, test_mean, test_sd, train_mean,
+    train_sd, val_mean, on_edge)} over the final runs (fractions, sd with n - 1; a
+    diverged run counts as an error of 1)."""
     groups = {}
     for r in rows:
         if r["stage"] == "final":
-            groups.setdefault((r["network"], r["method"]), []).append(r)
+            groups.setdefault((r["network"], r["arm"]), []).append(r)
     table = {}
     for key, rs in groups.items():
         def errors(col):
             return [1.0 if r["diverged"] == "True" else float(r[col]) for r in rs]
-        test = errors("test_error")
-        table[key] = dict(lr=float(rs[0]["lr"]), fb_scheme=rs[0]["fb_scheme"],
-                          fb_scale=rs[0]["fb_scale"], seeds=len(rs),
-                          test_mean=statistics.mean(test),
-                          test_sd=statistics.stdev(test) if len(test) > 1 else math.nan,
-                          val_mean=statistics.mean(errors("val_error")),
-                          train_mean=statistics.mean(errors("train_error")))
+
+        def sd(values):
+            return statistics.stdev(values) if len(values) > 1 else math.nan
+        test, train = errors("test_error"), errors("train_error")
+        table[key] = dict(lr=float(rs[0]["lr"]), seeds=len(rs),
+                          test_mean=statistics.mean(test), test_sd=sd(test),
+                          train_mean=statistics.mean(train), train_sd=sd(train),
+                          val_mean=statistics.mean(errors("val_error")))
     return table
 
 
-def make_feedback(model, method, scheme, scale, seed):
-    """Fixed random feedback in the paper code's scaling: B_i uniform in +-scale/sqrt(n_i)
-    (``scheme="uniform"``) or N(0, scale^2 / (3 n_i)) (``"normal"``, the same variance),
-    with n_i the width of the hidden layer that receives the signal. Drawn by
-    :class:`dfa_helpers.Feedback` (so seeded as everywhere in the course), then rescaled
-    layer by layer: the library's uniform entries are +-1/sqrt(fan_in), its normal ones
-    N(0, 1)."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if not scale > 0:
-        raise ValueError(f"the feedback scale must be positive, got {scale!r}")
-    fb = dh.Feedback(model, std=1.0, seed=seed, scheme=scheme, kind=method)
-    mats = []
-    for B in fb.B:
-        n_i, fan_in = B.shape
-        factor = math.sqrt(fan_in) if scheme == "uniform" else 1 / math.sqrt(3)
-        mats.append(B * (factor * scale / math.sqrt(n_i)))
+def make_feedback(model, method, seed):
+    """Fixed random feedback in the paper code's scaling: B_i uniform in +-1/sqrt(n_i),
+    n_i the width of the hidden layer that receives the signal. Drawn by
+    :class:`dfa_helpers.Feedback` (so seeded as everywhere in the course; its uniform
+    entries are +-1/sqrt(fan_in)), then rescaled layer by layer."""
+    fb = dh.Feedback(model, std=1.0, seed=seed, scheme="uniform", kind=method)
+    mats = [B * math.sqrt(B.shape[1] / B.shape[0]) for B in fb.B]
     return dh.Feedback.from_matrices(mats, kind=method)
 
 
@@ -290,34 +259,34 @@ def load_data(cfg, device):
     return [d.to(device) for d in (fit, val, test)]
 
 
-def train_one(run, data, device, progress=False):
+def train_one(run, data, device, last_epochs, progress=False):
     """Train one network of the plan; returns (row values, curve rows)."""
     fit, val, test = data
     sizes = [784, *hidden_layers(run["network"]), 10]
     model = dh.MLP(sizes, activation=run["activation"], seed=run["seed"], device=device)
-    fb = None
-    if run["method"] != "bp":
-        fb = make_feedback(model, run["method"], run["fb_scheme"], run["fb_scale"],
-                           run["seed"])
+    fb = None if run["method"] == "bp" else make_feedback(model, run["method"], run["seed"])
+    if run["init"] == "zero":   # the same B as the other arms, drawn from the default net
+        model = dh.MLP(sizes, activation=run["activation"], device=device, init="zero")
     row = dict(n_train=len(fit), n_val=len(val), n_test=len(test))
     curves = []
     tic = time.perf_counter()
     try:
-        # every run but the search records the test error of every epoch (for the
-        # curves; the pick never sees it)
-        more = {"test": test} if run["stage"] != "search" else None
+        more = {"test": test} if run["stage"] == "final" else None
         hist = dh.train(model, fit, run["method"], epochs=run["epochs"], lr=run["lr"],
                         batch_size=run["batch_size"], feedback=fb,
                         optimizer=run["optimizer"], eval_data=val, seed=run["seed"],
-                        progress=progress, more_eval=more)
+                        lr_schedule=cosine(run["lr"], run["epochs"]), progress=progress,
+                        more_eval=more)
     except FloatingPointError:
-        row.update(train_error=math.nan, val_error=math.nan, test_error=math.nan,
-                   final_loss=math.nan, diverged=True, update_seconds=math.nan)
+        row.update(train_error=math.nan, val_error=math.nan, val_score=math.nan,
+                   test_error=math.nan, final_loss=math.nan, diverged=True,
+                   update_seconds=math.nan)
     else:
         test_error = hist.errors["test"][-1] if more else dh.evaluate(model, test)[1]
         row.update(train_error=hist.train_error[-1], val_error=hist.test_error[-1],
-                   test_error=test_error, final_loss=hist.loss[-1],
-                   diverged=False, update_seconds=sum(hist.time))
+                   val_score=statistics.mean(hist.test_error[-last_epochs:]),
+                   test_error=test_error, final_loss=hist.loss[-1], diverged=False,
+                   update_seconds=sum(hist.time))
         test_curve = hist.errors.get("test", [None] * len(hist.epochs))
         curves = [{"run_id": run["run_id"], "epoch": k, "train_error": hist.train_error[k],
                    "val_error": hist.test_error[k], "test_error": test_curve[k],
@@ -327,19 +296,16 @@ def train_one(run, data, device, progress=False):
 
 
 def check_same_protocol(rows, cfg):
-    """Refuse to add runs to a CSV whose rows were trained with other epochs, optimizer or
-    batch size: their run ids would match and be skipped, and the pick would mix them."""
-    def key(stage, epochs, optimizer, batch_size):
-        return stage, str(epochs), optimizer, str(batch_size)
-
-    want = {key(st, stage_epochs(cfg, st), cfg["optimizer"], cfg["batch_size"])
-            for st in STAGES}
-    other = {key(r["stage"], r["epochs"], r["optimizer"], r["batch_size"])
+    """Refuse to add runs to a CSV whose rows were trained with other epochs, optimizer,
+    schedule or batch size: their run ids would match and be skipped, and the pick would
+    mix them."""
+    want = {(str(cfg["epochs"]), cfg["optimizer"], "cosine", str(cfg["batch_size"]))}
+    other = {(r.get("epochs"), r.get("optimizer"), r.get("schedule"), r.get("batch_size"))
              for r in rows} - want
     if other:
-        raise SystemExit(f"the CSV holds runs with (stage, epochs, optimizer, batch size) "
-                         f"{sorted(other)}, this run uses {sorted(want)}: choose another "
-                         "--out")
+        raise SystemExit(f"the CSV holds runs with (epochs, optimizer, schedule, batch size) "
+                         f"{sorted(map(str, other))}, this run uses {sorted(want)}: choose "
+                         "another --out")
 
 
 def device_name(device):
@@ -350,62 +316,56 @@ def device_name(device):
     return str(device)
 
 
-def estimate_hours(runs, cfg):
-    """Hours the runs take on one core, from :data:`EPOCH_SECONDS`."""
-    return sum(EPOCH_SECONDS.get(r["network"], 1.0) * r["epochs"] for r in runs) / 3600
+def estimate_hours(cfg, rows=(), only=()):
+    """Hours on one core for what is left, from :data:`EPOCH_SECONDS`, assuming no grid
+    growth: the search runs still to do and 3 final runs per (network, arm) not final."""
+    done = {r["run_id"] for r in rows}
+    nets = [t for t in only if t not in ARMS] or cfg["nets"]
+    arms = [t for t in only if t in ARMS] or cfg["arms"]
+    finals = {(r["network"], r["arm"]) for r in rows if r["stage"] == "final"}
+    epochs = 0
+    for network in (n for n in cfg["nets"] if n in nets):
+        for arm in (a for a in cfg["arms"] if a in arms):
+            todo = [r for r in plan(cfg, (), [network, arm]) if r["run_id"] not in done]
+            n_runs = len(todo) + (0 if (network, arm) in finals else len(cfg["final_seeds"]))
+            epochs += EPOCH_SECONDS.get(network, 1.0) * n_runs * cfg["epochs"]
+    return epochs / 3600
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true",
-                        help="tiny subset, 2 small nets, 2 epochs (tests)")
+                        help="tiny subset, 2 small nets, 3 epochs (tests)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default results/; a temp folder with --fast)")
     parser.add_argument("--nets", nargs="+", default=None, metavar="NET",
-                        help=f"networks (default {' '.join(DEFAULT_NETS)}; 'all' adds "
-                             "3x800 4x800 100x240)")
+                        help=f"networks (default {' '.join(DEFAULT_NETS)}; 'gpu': "
+                             f"{' '.join(GPU_NETS)})")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
-                        help="only these networks and/or methods, e.g. --only 7x240 dfa")
-    parser.add_argument("--schemes", nargs="+", choices=SCHEMES, default=None,
-                        help="feedback schemes searched (default: uniform, the paper's)")
-    parser.add_argument("--scales", nargs="+", type=float, default=None, metavar="C",
-                        help="feedback scales c searched (default: 1, the paper's; "
-                             "under Adam or RMSprop c has no effect, NOKLAND.md)")
-    parser.add_argument("--settings", type=int, default=None,
-                        help="settings per method in the search (default 4)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs (default 10)")
-    parser.add_argument("--optimizer", default=None,
-                        help="a name make_optimizer knows (default rmsprop)")
+                        help="only these networks and/or arms, e.g. --only 7x240 dfa0")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--device", default=None,
                         help="cpu or cuda (default: DFA_DEVICE or cpu)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="write rows from uncommitted code (never published; --fast "
+                             "implies it)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print the runs to do and the time they take; train nothing")
+                        help="print the plan and the time it takes; train nothing")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
     cfg = fast_config() if args.fast else full_config()
     if args.nets:
-        cfg["nets"] = list(NETWORKS) if args.nets == ["all"] else args.nets
-    for key in ("schemes", "scales", "settings", "epochs", "optimizer"):
-        if getattr(args, key) is not None:
-            cfg[key] = getattr(args, key)
+        cfg["nets"] = GPU_NETS if args.nets == ["gpu"] else args.nets
     try:
         for net in cfg["nets"]:
             hidden_layers(net)
-        for method in METHODS:
-            settings(cfg, method)
-        make_optimizer([torch.zeros(1, requires_grad=True)], cfg["optimizer"], 1e-3)
     except ValueError as err:
         parser.error(str(err))
-    unknown = [t for t in args.only if t not in METHODS and t not in cfg["nets"]]
+    unknown = [t for t in args.only if t not in ARMS and t not in cfg["nets"]]
     if unknown:
-        parser.error(f"--only: {unknown} are neither methods {METHODS} nor networks "
+        parser.error(f"--only: {unknown} are neither arms {list(ARMS)} nor networks "
                      f"of this run {cfg['nets']}")
-    if cfg["epochs"] < 1 or cfg["settings"] < 1:
-        parser.error("--epochs and --settings must be at least 1")
-    if not all(c > 0 for c in cfg["scales"]):
-        parser.error(f"--scales must be positive, got {cfg['scales']}")
     return args, cfg
 
 
@@ -416,57 +376,52 @@ def main(argv=None):
     run_path, curve_path = out / RUN_FILE, out / CURVE_FILE
     rows = common.read_rows(run_path)
     check_same_protocol(rows, cfg)
-    done = {r["run_id"] for r in rows}
     if args.dry_run:
-        # a stand-in setting where none is picked yet
-        picks = {(n, m): pick(rows, n, m) or settings(cfg, m)[0]
-                 for n in cfg["nets"] for m in METHODS}
-        todo = [r for r in plan(cfg, picks, args.only) if r["run_id"] not in done]
-        print(f"{len(todo)} runs to do ({len(done)} done), about "
-              f"{estimate_hours(todo, cfg):.1f} h on one core")
+        todo = [r for r in plan(cfg, rows, args.only) if r["run_id"] not in
+                {x["run_id"] for x in rows}]
+        grid = ", ".join(f"{lr_at(cfg, k):g}" for k in cfg["grid"])
+        print(f"{len(rows)} runs done; next: {len(todo)} runs; what is left takes about "
+              f"{estimate_hours(cfg, rows, args.only):.1f} h on one core without grid "
+              f"growth\nnetworks {cfg['nets']}, arms {cfg['arms']}, lr grid {grid}, "
+              f"{cfg['epochs']} epochs cosine, search seeds {cfg['search_seeds']}, final "
+              f"seeds {cfg['final_seeds']}")
         return out
+    try:
+        prov = common.provenance(args.threads, args.allow_dirty or args.fast)
+    except dh.provenance.DirtyTreeError as err:
+        raise SystemExit(str(err)) from None
+    prov.pop("describe")
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     out.mkdir(parents=True, exist_ok=True)
-    common.drop_orphan_curves(curve_path, done)
+    common.drop_orphan_curves(curve_path, {r["run_id"] for r in rows})
     device = torch.device(args.device) if args.device else dh.default_device()
     data = load_data(cfg, device)
-    prov = dict(common.provenance(args.threads), device=device_name(device))
+    prov["device"] = device_name(device)
     runs_w = common.Writer(run_path, COLUMNS)
     curves_w = common.Writer(curve_path, CURVE_COLUMNS)
-    from tqdm import tqdm
-
     tty = sys.stderr.isatty() and not dh.is_headless()
     try:
-        picks = None
-        for stage in STAGES:
-            if stage != "search" and picks is None:     # the search rows are complete
-                rows = common.read_rows(run_path)
-                picks = {(n, m): pick(rows, n, m) for n in cfg["nets"] for m in METHODS}
-                missing = sorted(k for k, v in picks.items() if v is None)
-                picks = {k: v for k, v in picks.items() if v is not None}
-                print(f"picked on validation: {picks}", flush=True)
-                if missing:
-                    print(f"no search rows, no final runs yet: {missing}", flush=True)
-            todo = [r for r in plan(cfg, picks, args.only)
-                    if r["stage"] == stage and r["run_id"] not in done]
-            print(f"{stage}: {len(todo)} runs to do ({len(done)} done) on "
-                  f"{prov['device']} -> {out}", flush=True)
-            for run in tqdm(todo, disable=not tty, unit="run"):
-                values, curves = train_one(run, data, device, progress=tty)
-                curves_w.write(curves)
-                runs_w.write([{**run, **values, **prov}])
-                done.add(run["run_id"])
-                if not tty:
-                    print(f"{run['run_id']}: val {common.fmt(values['val_error'])} test "
-                          f"{common.fmt(values['test_error'])} ({values['seconds']:.1f} s)",
-                          flush=True)
+        while True:
+            rows = common.read_rows(run_path)   # another process may share the folder
+            done = {r["run_id"] for r in rows}
+            todo = [r for r in plan(cfg, rows, args.only) if r["run_id"] not in done]
+            if not todo:
+                break
+            run = todo[0]
+            values, curves = train_one(run, data, device, cfg["last_epochs"], progress=tty)
+            curves_w.write(curves)
+            runs_w.write([{**run, **values, **prov}])
+            print(f"{run['run_id']}: train {common.fmt(values['train_error'])} val score "
+                  f"{common.fmt(values['val_score'])} ({values['seconds']:.0f} s)",
+                  flush=True)
     finally:
         runs_w.close()
         curves_w.close()
-    for (network, method), s in sorted(summarize(common.read_rows(run_path)).items()):
-        print(f"{network:>8} {method:>3}: test error {100 * s['test_mean']:.2f} +- "
-              f"{100 * s['test_sd']:.2f} % over {s['seeds']} seeds (lr {s['lr']:g})")
+    for (network, arm), s in sorted(summarize(common.read_rows(run_path)).items()):
+        print(f"{network:>8} {arm:>4}: test error {100 * s['test_mean']:.2f} +- "
+              f"{100 * s['test_sd']:.2f} %, training error {100 * s['train_mean']:.2f} % "
+              f"over {s['seeds']} seeds (lr {s['lr']:g})")
     return out
 
 
