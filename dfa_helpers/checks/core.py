@@ -1,0 +1,42 @@
+"""What every exercise checker shares: compare a student's tensor with the reference and
+say what differed (type, shape, sign, value), as a line a student can act on."""
+import torch
+
+__all__ = ["compare", "not_written", "run_student"]
+
+
+def not_written(result):
+    """True when a stub has not been filled in yet (it returns ``NotImplemented``)."""
+    return result is NotImplemented
+
+
+def run_student(fn, *args, name="your function"):
+    """``(True, result)`` or ``(False, message)`` when ``fn(*args)`` raised."""
+    try:
+        return True, fn(*args)
+    except NotImplementedError:
+        return True, NotImplemented
+    except Exception as err:              # a bug in the student's code: say which
+        return False, f"{name} raised {type(err).__name__}: {err}"
+
+
+def compare(what, mine, ref, atol=1e-8, rtol=1e-6):
+    """``(ok, message)`` comparing the tensor ``mine`` with ``ref``: a clear message for a
+    non-tensor, a wrong shape, the opposite sign, or a wrong value (largest difference)."""
+    ref = torch.as_tensor(ref)
+    if not isinstance(mine, torch.Tensor):
+        try:
+            mine = torch.as_tensor(mine, dtype=ref.dtype)
+        except (TypeError, ValueError, RuntimeError):
+            return False, f"{what}: expected a tensor, got {type(mine).__name__}"
+    if tuple(mine.shape) != tuple(ref.shape):
+        return False, (f"{what}: shape {tuple(mine.shape)}, expected {tuple(ref.shape)}"
+                       + (" (transposed?)" if tuple(mine.shape) == tuple(ref.shape)[::-1]
+                          else ""))
+    mine = mine.to(ref.dtype)
+    if torch.allclose(mine, ref, atol=atol, rtol=rtol):
+        return True, f"{what}: pass"
+    if ref.abs().max() > atol and torch.allclose(mine, -ref, atol=atol, rtol=rtol):
+        return False, f"{what}: the sign is flipped (you have minus the expected value)"
+    diff = (mine - ref).abs().max().item()
+    return False, f"{what}: wrong values (largest difference {diff:.2e})"
