@@ -17,11 +17,13 @@ from .data import MNIST_FILES, Data, data_dir, fashion_mnist, mnist, one_hot, xo
 from .diagrams import draw_error_paths
 from .diagrams import critical_path, draw_update_graph, update_graph
 from .feedback import Feedback, feedback_shapes
+from .linear_dfa import (LinearDFARun, linear_dfa_run, linear_mlp, linear_teacher,
+                         q_and_a)
 from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_angles,
                       mean_sd, mse, nearest_class_mean, pm, predict_labels, rmse, step_macs)
 from .metrics import saturation
 from .models import ACTIVATIONS, MLP, output_loss
-from . import provenance
+from . import alignment_plots, checks, mnist_results, nokland, provenance
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
 from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)

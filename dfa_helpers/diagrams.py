@@ -11,7 +11,7 @@ __all__ = ["draw_error_paths", "update_graph", "critical_path", "draw_update_gra
 LAYERS = ("$x$", "$h_1$", "$h_2$", r"$\hat y$")
 RULES = {
     "bp": ("Backpropagation", COLORS["bp"], [r"$W_3^\top$", r"$W_2^\top$"]),
-    "fa": ("Feedback alignment", COLORS["other"][0], [r"$B_3$", r"$B_2$"]),
+    "fa": ("Feedback alignment", COLORS["other"][0], [r"$B_2$", r"$B_1$"]),
     "dfa": ("Direct feedback alignment", COLORS["dfa"], [r"$B_2$", r"$B_1$"]),
 }
 

@@ -176,7 +176,7 @@ def test_normal_variant_is_the_library_feedback_and_uniform_is_nokland_scaling()
         got = d.feedback_variant(model, "normal", std=std, seed=3)
         assert all(torch.equal(a, b) for a, b in zip(ref.B, got.B))
     nokland = load_experiment("nokland_table1")
-    ref = nokland.make_feedback(model, "dfa", "uniform", 1.0, seed=5)
+    ref = nokland.make_feedback(model, "dfa", seed=5)
     got = d.feedback_variant(model, "uniform", std=1.0, seed=5)
     for a, b in zip(ref.B, got.B):
         torch.testing.assert_close(a, b)

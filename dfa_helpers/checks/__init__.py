@@ -7,3 +7,9 @@ from .averaging import *  # chapters 7 and 8
 from .mnist import *  # chapter 5
 from .xor import *  # chapter 4
 from .angles import *  # chapter 6
+from .perceptron import *  # chapter 1
+from .backprop import *  # chapter 2
+from .cost import *  # chapter 9
+from .alignment import *  # chapter 11
+from .dfa import *  # chapters 3 and 3b
+from .deep import *  # chapter 10
