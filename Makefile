@@ -18,7 +18,7 @@ endif
 export DFA_HEADLESS ?= 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup test unit-test notebook-test book-check site-test book notebooks lab bench experiments nokland clean
+.PHONY: help setup test unit-test notebook-test book-check site-test book book-student pdf notebooks lab bench experiments nokland clean
 
 help:
 	@echo "make setup   create .venv with the pinned environment (once, ~3 min, ~6.5 GB)"
@@ -27,6 +27,9 @@ help:
 	@echo "make site-test  the book check's site in headless Chromium, offline (SITE=_build/html"
 	@echo "             tests an existing build instead)"
 	@echo "make book    setup, then execute every chapter (cached) and build _build/html"
+	@echo "make book-student  the same book without solutions and concept answers, into"
+	@echo "             _build/student/_build/html (checked: no solution text in any page)"
+	@echo "make pdf     the whole book as one printable PDF, _build/pdf/book.pdf (Chromium)"
 	@echo "make lab     JupyterLab on the notebooks (MyST .md open as notebooks)"
 	@echo "make bench   DFA vs backprop speed benchmark"
 	@echo "make experiments  chapter 5's tuning and 200-epoch runs into results/ (~1 h, 1 core)"
@@ -78,6 +81,19 @@ site-test: setup $(if $(SITE),,book-check)
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "open _build/html/index.html"
+
+# The student edition: solutions and concept answers left out (book/_ext/course_build.py),
+# executed from the same cache as `make book`, then checked page by page.
+book-student: setup
+	DFA_STUDENT=1 $(BIN)/jupyter-book build . --path-output _build/student -W -n --keep-going
+	$(BIN)/python tools/check_student_edition.py _build/student/_build/html
+	@echo "open _build/student/_build/html/index.html"
+
+# One PDF of the whole book: the single-page HTML build printed by headless Chromium
+# (typeset math, every figure, each slider's first frame; dropdowns opened).
+pdf: setup
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(BIN)/python tools/make_pdf.py _build/singlehtml/index.html _build/pdf/book.pdf
 
 # Paired .ipynb copies (git-ignored): JupyterLab with jupytext keeps both files in sync on save.
 notebooks: setup

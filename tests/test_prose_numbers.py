@@ -57,6 +57,9 @@ _ROLE = re.compile(r"\{[a-zA-Z][\w:.-]*\}`[^`]*`")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 _URL = re.compile(r"\]\([^)\s]*\)|<https?://[^>]*>|https?://\S+|\b[\w.-]+@[\w.-]+\.\w+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+#: A chapter's "**Time:** about 75 minutes (...)" line is a plan for the student, not a
+#: measurement (tests/test_course_structure.py checks it).
+_TIME_LINE = re.compile(r"^\*\*Time:\*\*[^\n]*$", re.M)
 _FENCE = re.compile(r"^(\s*)(`{3,}|:{3,})\s*(.*)$")
 #: Directives whose body is code or data, not prose.
 _CODE_DIRECTIVES = {"code-cell", "code", "code-block", "sourcecode", "literalinclude",
@@ -168,6 +171,7 @@ def strip_allowed(prose):
     ``.report``/``.cited`` spans, roles (references, citations), inline code and URLs.
     ``{math}`` roles keep their content: typed math is scanned like text."""
     prose = _GLUE.sub(_blank, prose)
+    prose = _TIME_LINE.sub(_blank, prose)
     prose = _SPAN.sub(_blank, prose)
     prose = _MATH_ROLE.sub(lambda m: " " * 7 + m.group(1) + " ", prose)
     prose = _ROLE.sub(_blank, prose)
@@ -276,6 +280,7 @@ def test_scanner_flags_typed_numbers(md, expected):
     "settings: lr 0.1, batches of 500, 30 epochs, 784-80-10, 40 points, the 1990s",
     "how the 5s differ from the 3s, 2 samples, 4 heads, 10 minibatches",
     "a sum $\\sum_i n_i h_i$ and $2 h_1$, $W_2 s$ and $3s_1$",
+    "**Time:** about 75 minutes (45 to read and run, 30 for the exercises).",
 ])
 def test_scanner_leaves_allowed_text_alone(md):
     assert texts(md) == []

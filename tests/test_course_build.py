@@ -1,0 +1,181 @@
+"""book/_ext/course_build.py: the execution cache cannot serve a stale page (a FAST build,
+a library or a results change empties it), the student edition leaves solutions and
+concept answers out, and every chapter page offers its notebook (issues 15 and 16)."""
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+JB = Path(sys.executable).with_name("jupyter-book")
+
+
+def load_ext():
+    spec = importlib.util.spec_from_file_location(
+        "course_build", ROOT / "book" / "_ext" / "course_build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def copy_tree(src, dst, names):
+    for name in names:
+        for path in Path(src, name).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                target = dst / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+
+
+def test_cache_key_follows_fast_library_experiments_and_results(tmp_path):
+    ext = load_ext()
+    copy_tree(ROOT, tmp_path, ["dfa_helpers", "experiments"])
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "runs.csv").write_text("a,b\n1,2\n")
+    key = ext.cache_key(tmp_path, fast=False)
+    assert ext.cache_key(tmp_path, fast=False) == key                 # deterministic
+    assert ext.cache_key(tmp_path, fast=True) != key
+    for path in ("dfa_helpers/rules.py", "experiments/nokland_table1.py",
+                 "results/runs.csv"):
+        before = ext.cache_key(tmp_path, fast=False)
+        with open(tmp_path / path, "a") as f:
+            f.write("\n# changed\n")
+        assert ext.cache_key(tmp_path, fast=False) != before, path
+
+
+def test_a_cache_with_another_key_is_emptied(tmp_path):
+    ext = load_ext()
+    cache = tmp_path / ".jupyter_cache"
+    assert ext.ensure_fresh_cache(cache, "a") is False                # new: nothing to empty
+    (cache / "executed.ipynb").write_text("{}")
+    assert ext.ensure_fresh_cache(cache, "a") is False
+    assert (cache / "executed.ipynb").exists()                       # same key: kept
+    assert ext.ensure_fresh_cache(cache, "b") is True
+    assert not (cache / "executed.ipynb").exists()                   # other key: emptied
+
+
+CHAPTER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  name: python3
+  display_name: Python 3
+  language: python
+---
+
+# A chapter
+
+The loss is $\\mathcal L = \\tfrac12 \\lVert e \\rVert^2$ and
+
+$$
+\\delta W_i = \\delta a_i\\, h_{i-1}^\\top .
+$$
+
+```{code-cell} ipython3
+import dfa_helpers as dh
+print("MODE", "fast" if dh.is_fast() else "full")
+```
+
+**Question.** Is B fixed?
+
+:::{admonition} Answer
+:class: dropdown answer
+SECRET-ANSWER: yes, B never changes.
+:::
+
+```{exercise}
+:label: ex-a
+Compute one plus one.
+```
+
+```{solution} ex-a
+:class: dropdown
+SECRET-SOLUTION: two.
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory):
+    book = tmp_path_factory.mktemp("tinybook")
+    (book / "notebooks").mkdir()
+    (book / "notebooks" / "ch.md").write_text(CHAPTER)
+    (book / "intro.md").write_text("# Tiny\n\nA tiny book.\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: notebooks/ch\n")
+    (book / "_config.yml").write_text(textwrap.dedent(f"""\
+        title: Tiny
+        only_build_toc_files: true
+        execute:
+          execute_notebooks: cache
+          timeout: 600
+        sphinx:
+          extra_extensions: [sphinx_exercise]
+          local_extensions:
+            offline_assets: {ROOT / 'book' / '_ext'}
+            course_build: {ROOT / 'book' / '_ext'}
+        """))
+    return book
+
+
+def build(book, out, builder="html", **env):
+    env = {**os.environ, "DFA_FAST": "0", "DFA_STUDENT": "0", **env}
+    done = subprocess.run([str(JB), "build", str(book), "--path-output", str(out), "-q",
+                           "--builder", builder],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    if builder != "html":
+        return out / "_build" / builder / "index.html"
+    return (out / "_build" / "html" / "notebooks" / "ch.html").read_text()
+
+
+def test_a_full_build_after_a_fast_one_runs_the_chapter_again(tiny_book, tmp_path):
+    out = tmp_path / "site"
+    assert "MODE fast" in build(tiny_book, out, DFA_FAST="1")
+    page = build(tiny_book, out)                           # same folder, same cache
+    assert "MODE full" in page and "MODE fast" not in page
+
+
+def test_student_edition_leaves_solutions_and_answers_out(tiny_book, tmp_path):
+    teacher = build(tiny_book, tmp_path / "teacher")
+    assert "SECRET-SOLUTION" in teacher and "SECRET-ANSWER" in teacher
+    student = build(tiny_book, tmp_path / "student", DFA_STUDENT="1")
+    assert "SECRET-SOLUTION" not in student and "SECRET-ANSWER" not in student
+    assert "Compute one plus one" in student and "Is B fixed?" in student
+
+
+def test_chapter_pages_offer_their_notebook(tiny_book, tmp_path):
+    page = build(tiny_book, tmp_path / "site")
+    assert "_sources/notebooks/ch.ipynb" in page
+    nb = tmp_path / "site" / "_build" / "html" / "_sources" / "notebooks" / "ch.ipynb"
+    import nbformat
+
+    notebook = nbformat.read(nb, as_version=4)
+    assert any("dh.is_fast()" in c.source for c in notebook.cells if c.cell_type == "code")
+
+
+@pytest.mark.skipif(not Path(os.environ.get("DFA_CHROMIUM", "/usr/bin/chromium")).exists(),
+                    reason="make pdf prints with Chromium: apt-get install -y chromium")
+def test_make_pdf_prints_a_chapter_with_its_math_and_answers(tiny_book, tmp_path):
+    """`make pdf` on a one-chapter book: a PDF whose text holds the chapter, the typeset
+    formula and the opened dropdowns."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_pdf
+
+    html = build(tiny_book, tmp_path / "site", builder="singlehtml")
+    pdf = make_pdf.print_pdf(html, tmp_path / "book.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                              text=True).stdout
+        assert "A chapter" in text and "MODE full" in text
+        assert "SECRET-ANSWER" in text                 # dropdowns are opened for print
+        assert "\\mathcal" not in text and "$$" not in text     # the math was typeset
