@@ -23,7 +23,8 @@ from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_
                       mean_sd, mse, nearest_class_mean, pm, predict_labels, rmse, step_macs)
 from .metrics import saturation
 from .models import ACTIVATIONS, MLP, output_loss
-from . import alignment_plots, checks, mnist_results, nokland, provenance
+from . import (alignment_plots, checks, mnist_results, nokland, nokland_plots,
+               provenance)
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
 from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)

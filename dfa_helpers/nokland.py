@@ -77,7 +77,7 @@ def conditions(rows):
     names = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD", "momentum": "momentum SGD"}
     opt = "/".join(names.get(o, o) for o in opt)
     return (f"{'/'.join(map(str, epochs))} epochs of {opt} with a {'/'.join(sched)} "
-            f"learning-rate schedule, {seeds} seeds")
+            f"learning-rate schedule, {seeds} seed{'s' if seeds != 1 else ''}")
 
 
 def _nets(cells, arm):
@@ -131,7 +131,12 @@ def gap_verdict(rows, arm="dfa", ref="bp"):
         if g is None:
             continue
         mean, sd, n = g
-        parts.append(f"{network} {100 * mean:+.2f} ± {100 * sd:.2f}")
+        cells = table(rows)
+        failed = [f"{ARM_NAMES[a]} failed on {k} of {len(cells[network, a]['tests'])} "
+                  "seeds" for a in (arm, ref)
+                  for k in [sum(t >= TRAINS_BELOW for t in cells[network, a]["tests"])] if k]
+        note = f" ({'; '.join(failed)})" if failed else ""
+        parts.append(f"{network} {100 * mean:+.2f} ± {100 * sd:.2f}{note}")
         margin = 2 * sd / math.sqrt(n) if n > 1 else math.inf
         if mean - margin > 0:
             worse.append(network)

@@ -43,6 +43,7 @@ def test_conditions_come_from_the_rows():
     assert nk.conditions(ROWS) == ("30 epochs of RMSprop with a cosine learning-rate "
                                    "schedule, 3 seeds")
     assert nk.conditions([]) == "no final runs yet"
+    assert nk.conditions(ROWS[:1]).endswith(", 1 seed")
 
 
 def test_fit_verdict():
@@ -63,6 +64,7 @@ def test_gap_is_paired_by_seed():
     assert "1x800 +0.33 ± 0.06" in text
     assert "DFA is behind on 1x800" in text                     # 0.33 > 2 * 0.06 / sqrt 3
     assert "ahead on 7x240" in text
+    assert "7x240 -61.53 ± 53.27 (backprop failed on 2 of 3 seeds)" in text
     spread = ROWS + [r("2x240", "bp", s, 0.02 + 0.01 * (s == 2)) for s in (1, 2, 3)] + \
         [r("2x240", "dfa", s, 0.02 + 0.01 * (s == 1)) for s in (1, 2, 3)]
     assert "within the seeds' spread on 1 network" in nk.gap_verdict(spread)
