@@ -15,7 +15,7 @@ from ..data import one_hot
 from ..feedback import Feedback
 from ..models import MLP
 from ..rules import dfa_grads, group_mean_matrix
-from .core import compare, not_written, run_student
+from .core import close, compare, diagnose, not_written, report, run_student
 
 __all__ = ["check_batch_mean_update", "check_class_means", "batch_mean_cases",
            "class_mean_cases"]
@@ -67,10 +67,6 @@ def batch_mean_cases():
     return cases
 
 
-def _close(mine, ref):
-    return (isinstance(mine, torch.Tensor) and mine.shape == ref.shape
-            and torch.allclose(mine.to(ref.dtype), ref, atol=1e-8, rtol=1e-6))
-
 
 def check_batch_mean_update(fn, name="my_batch_mean_update"):
     """Check ``fn(x, a1, h1, y_hat, y, B) -> (grad_W1, grad_b1, grad_W2, grad_b2)``.
@@ -100,21 +96,13 @@ def check_batch_mean_update(fn, name="my_batch_mean_update"):
                   f"({', '.join(GRAD_NAMES)}), got {type(result).__name__}")
             ok_all = False
             continue
-        problems = {}                 # message -> the tensors it concerns
+        problems = {}                 # reason -> the tensors it concerns
         for i, (what, mine, ref) in enumerate(zip(GRAD_NAMES, result, case["grads"])):
-            ok, message = compare(what, mine, ref)
-            if ok:
-                continue
-            for alt, why in case["hints"].values():
-                if not torch.allclose(alt[i], ref) and _close(mine, alt[i]):
-                    message = why
-                    break
-            else:
-                message = message.split(": ", 1)[1]
-            problems.setdefault(message, []).append(what)
-        print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(
-            f"{', '.join(names)}: {message}" for message, names in problems.items())))
-        ok_all = ok_all and not problems
+            hints = [(alt[i], why) for alt, why in case["hints"].values()]
+            reason = diagnose(what, mine, ref, hints)
+            if reason is not None:
+                problems.setdefault(reason, []).append(what)
+        ok_all = report(label, problems) and ok_all
     return ok_all
 
 
@@ -164,7 +152,7 @@ def check_class_means(fn, name="my_class_means"):
             if result.shape == ref.shape and torch.isnan(result.to(ref.dtype)).any():
                 message = ("means: a class with no sample must give a row of zeros (it "
                            "adds nothing to an update), not NaN")
-            elif _close(result, sums):
+            elif close(result, sums):
                 message = "means: these are the sums of each class; divide by its count"
             elif result.ndim == 2 and result.shape[0] == present != c:
                 message = (f"means: {present} rows, one per class present; expected "

@@ -14,7 +14,7 @@ import torch
 from ..data import one_hot
 from ..models import MLP
 from ..rules import bp_grads
-from .core import compare, not_written, run_student
+from .core import close, diagnose, not_written, report, run_student
 
 __all__ = ["check_backprop", "backprop_cases"]
 
@@ -68,10 +68,6 @@ def backprop_cases():
     return cases
 
 
-def _close(mine, ref):
-    return (isinstance(mine, torch.Tensor) and mine.shape == ref.shape
-            and torch.allclose(mine.to(ref.dtype), ref, atol=1e-8, rtol=1e-6))
-
 
 def _pairs(result):
     """The answer as a list of pairs, or None when it is not a list of pairs."""
@@ -116,7 +112,7 @@ def check_backprop(fn, name="my_backprop"):
                   f"layer 1 first; got {got}")
             ok_all = False
             continue
-        if num > 1 and all(_close(m, r) for (m, _), (r, _)
+        if num > 1 and all(close(m, r) for (m, _), (r, _)
                            in zip(pairs[::-1], case["grads"])):
             print(f"{label}: FAIL: your list is in reverse order: put layer 1 (the "
                   "input side) first")
@@ -125,17 +121,9 @@ def check_backprop(fn, name="my_backprop"):
         problems = {}                                  # reason -> names it applies to
         for i, (mine, ref) in enumerate(zip(pairs, case["grads"]), start=1):
             for j, what in enumerate((f"dW_{i}", f"db_{i}")):
-                ok, message = compare(what, mine[j], ref[j])
-                if ok:
-                    continue
-                reason = message.removeprefix(f"{what}: ")
-                for alt, why in case["hints"].values():
-                    alt_j = alt[i - 1][j]
-                    if not torch.allclose(alt_j, ref[j]) and _close(mine[j], alt_j):
-                        reason = why
-                        break
-                problems.setdefault(reason, []).append(what)
-        print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(
-            f"{', '.join(names)}: {reason}" for reason, names in problems.items())))
-        ok_all = ok_all and not problems
+                hints = [(alt[i - 1][j], why) for alt, why in case["hints"].values()]
+                reason = diagnose(what, mine[j], ref[j], hints)
+                if reason is not None:
+                    problems.setdefault(reason, []).append(what)
+        ok_all = report(label, problems) and ok_all
     return ok_all

@@ -2,7 +2,7 @@
 say what differed (type, shape, sign, value), as a line a student can act on."""
 import torch
 
-__all__ = ["compare", "not_written", "run_student"]
+__all__ = ["close", "compare", "diagnose", "not_written", "report", "run_student"]
 
 
 def not_written(result):
@@ -40,3 +40,30 @@ def compare(what, mine, ref, atol=1e-8, rtol=1e-6):
         return False, f"{what}: the sign is flipped (you have minus the expected value)"
     diff = (mine - ref).abs().max().item()
     return False, f"{what}: wrong values (largest difference {diff:.2e})"
+
+
+def close(mine, ref):
+    """True when ``mine`` is a tensor of ``ref``'s shape with (nearly) its values."""
+    return (isinstance(mine, torch.Tensor) and mine.shape == ref.shape
+            and torch.allclose(mine.to(ref.dtype), ref, atol=1e-8, rtol=1e-6))
+
+
+def diagnose(what, mine, ref, hints=()):
+    """None when ``mine`` matches ``ref``; else the reason it does not: the ``why`` of the
+    first named mistake ``(alt, why)`` in ``hints`` that ``mine`` reproduces (skipping
+    one that gives the right answer on this case), else :func:`compare`'s message."""
+    ok, message = compare(what, mine, ref)
+    if ok:
+        return None
+    for alt, why in hints:
+        if not torch.allclose(alt, ref) and close(mine, alt):
+            return why
+    return message.removeprefix(f"{what}: ")
+
+
+def report(label, problems):
+    """Print one case's line from ``{reason: [names it applies to]}`` ("pass" when empty)
+    and return True when the case passed."""
+    print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(
+        f"{', '.join(names)}: {reason}" for reason, names in problems.items())))
+    return not problems

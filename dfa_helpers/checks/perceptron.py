@@ -10,7 +10,7 @@ It prints one line per random case ("pass" or "FAIL: what differed") and returns
 import torch
 
 from ..perceptron import train_perceptron
-from .core import compare, not_written, run_student
+from .core import compare, not_written, report, run_student
 
 __all__ = ["check_perceptron_update", "perceptron_update_cases"]
 
@@ -100,7 +100,5 @@ def check_perceptron_update(fn, name="my_perceptron_update"):
                 reason = ("did not change: w moves by lr (t - y_hat) x and b by "
                           "lr (t - y_hat)")
             problems.setdefault(reason, []).append(what)
-        problems = [f"{', '.join(names)}: {reason}" for reason, names in problems.items()]
-        print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(problems)))
-        ok_all = ok_all and not problems
+        ok_all = report(label, problems) and ok_all
     return ok_all
