@@ -126,12 +126,12 @@ def gap_verdict(rows, arm="dfa", ref="bp"):
     ``arm - ref`` in points, mean ± sd over seeds, and where it is clearly of one sign
     (the mean more than 2 sd / sqrt(n) away from zero)."""
     parts, worse, better = [], [], []
+    cells = table(rows)
     for network in NETWORK_ORDER:
         g = gap(rows, network, arm, ref)
         if g is None:
             continue
         mean, sd, n = g
-        cells = table(rows)
         failed = [f"{ARM_NAMES[a]} failed on {k} of {len(cells[network, a]['tests'])} "
                   "seeds" for a in (arm, ref)
                   for k in [sum(t >= TRAINS_BELOW for t in cells[network, a]["tests"])] if k]

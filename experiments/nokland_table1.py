@@ -193,13 +193,12 @@ def plan(cfg, rows=(), only=()):
     growth exhausted), the final runs. ``only`` filters by network and arm names."""
     nets = [t for t in only if t not in ARMS] or cfg["nets"]
     arms = [t for t in only if t in ARMS] or cfg["arms"]
-    runs = []
+    runs, done = [], {r["run_id"] for r in rows}
     for network in (n for n in cfg["nets"] if n in nets):
         for arm in (a for a in cfg["arms"] if a in arms):
             grid = [make_run(cfg, "search", network, arm, k, s)
                     for s in cfg["search_seeds"] for k in cfg["grid"]]
             runs += grid
-            done = {r["run_id"] for r in rows}
             if not all(r["run_id"] in done for r in grid):
                 continue
             more = growth(cfg, rows, network, arm)
