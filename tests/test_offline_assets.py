@@ -34,7 +34,8 @@ def test_slider_animation_loads_nothing_from_another_host():
 
 def test_config_enables_the_extension_and_vendored_files_exist():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["sphinx"]["local_extensions"]["offline_assets"] == "book/_ext"
+    assert config["sphinx"]["local_extensions"] == {"offline_assets": "book/_ext",
+                                                     "course_build": "book/_ext"}
     ext = load_extension()
     for path in [ext.MATHJAX, ext.REQUIREJS, ext.EMBED_AMD]:
         assert (ext.VENDOR / path).is_file(), path
