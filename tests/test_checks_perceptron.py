@@ -15,7 +15,7 @@ def perceptron_update(w, b, x, t, lr):
 def test_perceptron_update_passes_on_a_correct_answer(capsys):
     assert dh.checks.check_perceptron_update(perceptron_update) is True
     out = capsys.readouterr().out
-    assert out.count("pass") == 6 and "FAIL" not in out
+    assert out.count("pass") == 7 and "FAIL" not in out
 
 
 def test_perceptron_update_accepts_in_place_updates_and_a_bias_tensor(capsys):
@@ -69,11 +69,23 @@ def test_perceptron_update_names_the_common_mistakes(capsys):
 def test_perceptron_cases_cover_both_mistakes_and_match_the_rule():
     cases = dh.checks.perceptron_update_cases()
     kinds = [c["kind"] for c in cases]
-    assert {"missed", "false", "right"} == set(kinds)
+    assert {"missed", "false", "right", "threshold"} == set(kinds)
     for case in cases:
         w, b, x, t, lr = case["args"]
         y_hat = float(w @ x + b > 0)
         assert (t != y_hat) == (case["kind"] != "right")
+        if case["kind"] == "threshold":
+            assert (w @ x).item() + b == 0.0 and t == 1.0
         new_w, new_b = perceptron_update(w, b, x, t, lr)
         torch.testing.assert_close(new_w, case["w"])
         assert abs(new_b - case["b"].item()) < 1e-12
+
+
+def test_perceptron_update_catches_firing_on_the_threshold(capsys):
+    def fires_at_zero(w, b, x, t, lr):               # z >= 0 instead of z > 0
+        y_hat = float(w @ x + b >= 0)
+        return w + lr * (t - y_hat) * x, b + lr * (t - y_hat)
+
+    assert dh.checks.check_perceptron_update(fires_at_zero) is False
+    out = capsys.readouterr().out
+    assert out.count("pass") == 6 and "fires only when z > 0" in out

@@ -14,13 +14,16 @@ from .core import compare, not_written, report, run_student
 
 __all__ = ["check_perceptron_update", "perceptron_update_cases"]
 
-#: (number of inputs n, learning rate, kind of case): each kind of mistake twice, and
-#: examples the neuron already gets right (the rule must leave them alone).
+#: (number of inputs n, learning rate, kind of case): each kind of mistake twice,
+#: examples the neuron already gets right (the rule must leave them alone), and one
+#: example exactly on the threshold, z = 0, where the neuron outputs 0 (eq-1-mcp).
 PERCEPTRON_CASES = ((2, 0.1, "missed"), (3, 0.25, "false"), (2, 1.0, "right"),
-                    (5, 0.5, "missed"), (4, 0.1, "false"), (3, 0.3, "right"))
+                    (5, 0.5, "missed"), (4, 0.1, "false"), (3, 0.3, "right"),
+                    (3, 0.2, "threshold"))
 KINDS = {"missed": "should fire (t = 1) but output 0",
          "false": "should stay silent (t = 0) but output 1",
-         "right": "already right"}
+         "right": "already right",
+         "threshold": "z = 0 exactly, t = 1: output 0, a mistake"}
 
 
 def perceptron_update_cases():
@@ -31,6 +34,15 @@ def perceptron_update_cases():
     gen = torch.Generator().manual_seed(1)
     cases = []
     for n, lr, kind in PERCEPTRON_CASES:
+        if kind == "threshold":                      # small integers: z is exactly 0
+            w = torch.tensor([1.0, -2.0, 0.5][:n], dtype=torch.float64)
+            x = torch.tensor([2.0, 1.5, -2.0][:n], dtype=torch.float64)
+            b = 2.0                                  # z = 2 - 3 - 1 + 2 = 0
+            t = 1.0
+            run = train_perceptron(x[None], torch.tensor([t]), lr=lr, epochs=1, w=w, b=b)
+            cases.append({"n": n, "kind": kind, "args": (w, b, x, t, lr),
+                          "w": run.w[1], "b": torch.tensor(run.b[1], dtype=torch.float64)})
+            continue
         while True:                                  # keep z away from the threshold 0
             w = torch.randn(n, generator=gen, dtype=torch.float64)
             x = torch.randn(n, generator=gen, dtype=torch.float64)
@@ -61,8 +73,8 @@ def _as_tensor(value, scalar=False):
 def check_perceptron_update(fn, name="my_perceptron_update"):
     """Check ``fn(w, b, x, t, lr) -> (new w, new b)``: one step of the perceptron rule
     for one example (``w``, ``x`` float64 tensors [n], ``b`` a number, ``t`` 0 or 1,
-    ``lr`` > 0), against ``dh.train_perceptron``. Six seeded cases: both kinds of
-    mistake and examples already right. True, False or None (not written yet)."""
+    ``lr`` > 0), against ``dh.train_perceptron``. Seven cases: both kinds of mistake,
+    examples already right and one exactly on the threshold z = 0. True, False or None (not written yet)."""
     ok_all = True
     for k, case in enumerate(perceptron_update_cases(), start=1):
         w, b, x, t, lr = case["args"]
@@ -92,6 +104,9 @@ def check_perceptron_update(fn, name="my_perceptron_update"):
             if "sign is flipped" in message:
                 reason = ("the sign is flipped (the step must move z towards the target: "
                           "add lr (t - y_hat), or subtract lr (y_hat - t))")
+            elif case["kind"] == "threshold":
+                reason = ("wrong on the threshold: at z = 0 the neuron outputs 0 (it "
+                          "fires only when z > 0), so with t = 1 this is a mistake")
             elif case["kind"] == "right":
                 reason = ("changed, but the output was already right: then "
                           "t - y_hat = 0 and the rule changes nothing")
