@@ -1,6 +1,6 @@
 """Chapter 10's table, notes and figures, drawn from the rows that
 :mod:`dfa_helpers.nokland` summarizes (the numbers come from there; this module only lays
-them out): the Markdown table with "running" for cells not in the CSV yet, a note on how
+them out): the Markdown table with a status for cells that have no final runs yet, a note on how
 far the runs are, the curves of the final runs, and the live demo's figure of three rules
 trained side by side."""
 import csv
@@ -67,7 +67,8 @@ def _pm(mean, sd):
 def table_markdown(rows, networks=None, paper=None):
     """The table as Markdown: one line per network and arm with the test error and the
     training error (%, mean ± sd over the final seeds), the picked learning rate and the
-    number of seeds; "running" where the cell has no final runs yet. A column for the
+    number of seeds; where a cell has no final runs yet, its status instead ("not run
+    yet", or "searching, k rates so far" while its learning-rate search runs). A column for the
     paper's number appears only when ``paper`` (see :func:`paper_cells`) has one for a
     listed network; DFA from zero is set against the paper's DFA, which its code starts
     from zero."""
@@ -83,7 +84,7 @@ def table_markdown(rows, networks=None, paper=None):
         for k, arm in enumerate(ARM_NAMES):
             first = n if k == 0 else ""
             if (n, arm) in todo:
-                cols = [first, ARM_NAMES[arm], "running", "", "", ""]
+                cols = [first, ARM_NAMES[arm], cell_status(rows, n, arm), "", "", ""]
             else:
                 c = cells[n, arm]
                 cols = [first, ARM_NAMES[arm], _pm(c["test_mean"], c["test_sd"]),
@@ -96,8 +97,16 @@ def table_markdown(rows, networks=None, paper=None):
     return "\n".join(lines)
 
 
+def cell_status(rows, network, arm):
+    """What a cell without final runs shows: "not run yet" when the CSV has no run of it,
+    else "searching, k rates so far" (k: its search runs in the CSV)."""
+    k = sum(r["stage"] == "search" and r["network"] == network and r["arm"] == arm
+            for r in rows)
+    return "not run yet" if k == 0 else f"searching, {k} rate{'s' * (k != 1)} so far"
+
+
 def progress_note(rows, networks, stale=()):
-    """One paragraph: how many runs the CSV holds, which cells are still running (``make
+    """One paragraph: how many runs the CSV holds, which cells have no final runs yet (``make
     nokland`` resumes them), and, when ``stale`` rows exist (see
     :func:`dfa_helpers.provenance.stale_rows`), that they come from an older library."""
     todo = pending(rows, networks)
@@ -108,7 +117,7 @@ def progress_note(rows, networks, stale=()):
         by_net = {}
         for n, a in todo:
             by_net.setdefault(n, []).append(ARM_NAMES[a])
-        text += ("Cells still running (no final runs yet): " + "; ".join(
+        text += ("Cells without final runs yet: " + "; ".join(
             f"{n} ({', '.join(arms)})" for n, arms in by_net.items())
             + ". `make nokland` resumes the runs where they stopped.")
     else:

@@ -1,4 +1,4 @@
-"""dfa_helpers.nokland_plots (chapter 10): the table with "running" cells, the progress
+"""dfa_helpers.nokland_plots (chapter 10): the table with the status of unfinished cells, the progress
 note, the choice of the network whose curves are drawn, and the figures, from hand-made
 rows and curves (also an empty or missing CSV)."""
 import matplotlib
@@ -29,17 +29,18 @@ def test_shown_networks_list_gpu_nets_only_with_rows():
     assert "3x800" not in nkp.shown_networks(ROWS)
 
 
-def test_table_has_means_training_error_and_running_cells():
+def test_table_has_means_training_error_and_unfinished_cells():
     text = nkp.table_markdown(ROWS, ["1x240", "7x240"])
     lines = text.splitlines()
     assert lines[0].startswith("| network | rule | test error (%) | training error (%)")
     assert len(lines) == 2 + 8
     assert "| 1x240 | backprop | 2.20 ± 0.10 | 0.20 ± 0.10 | 0.001 | 3 |" in text
     assert "| | DFA from zero | 2.20 ± 0.10 |" in text.replace("|  |", "| |")
-    assert text.count("running") == 3              # 7x240: bp, fa, dfa0
+    assert "| 7x240 | backprop | searching, 1 rate so far |" in text   # one search row
+    assert text.count("not run yet") == 2 and "running" not in text   # 7x240: fa, dfa0
     assert "| 3.00 ± 0.00 |" in text and "paper" not in text
     empty = nkp.table_markdown([], None)
-    assert empty.count("running") == 24
+    assert empty.count("not run yet") == 24 and "running" not in empty
 
 
 def test_paper_column_only_when_a_number_exists(tmp_path):
