@@ -100,6 +100,32 @@ Compute one plus one.
 :class: dropdown
 SECRET-SOLUTION: two.
 ```
+
+```{exercise}
+:label: ex-b
+Print a word.
+```
+
+```{solution-start} ex-b
+:class: dropdown
+```
+
+SECRET-GATED-TEXT before the code.
+
+```{code-cell} ipython3
+print("SECRET-GATED-" + "CODE")
+```
+
+```{solution-end}
+```
+
+After the solution.
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+print("HIDDEN-" + "OUTPUT")
+```
 """
 
 
@@ -147,9 +173,40 @@ def test_a_full_build_after_a_fast_one_runs_the_chapter_again(tiny_book, tmp_pat
 def test_student_edition_leaves_solutions_and_answers_out(tiny_book, tmp_path):
     teacher = build(tiny_book, tmp_path / "teacher")
     assert "SECRET-SOLUTION" in teacher and "SECRET-ANSWER" in teacher
+    assert "SECRET-GATED-TEXT" in teacher and "SECRET-GATED-CODE" in teacher
     student = build(tiny_book, tmp_path / "student", DFA_STUDENT="1")
-    assert "SECRET-SOLUTION" not in student and "SECRET-ANSWER" not in student
+    for secret in ("SECRET-SOLUTION", "SECRET-ANSWER", "SECRET-GATED"):
+        assert secret not in student, secret       # gated solutions: text and code cells
     assert "Compute one plus one" in student and "Is B fixed?" in student
+    assert "Print a word" in student and "After the solution" in student
+    nb = tmp_path / "student" / "_build" / "html" / "_sources" / "notebooks" / "ch.ipynb"
+    text = nb.read_text()
+    assert "SECRET" not in text and "solution-" not in text
+    assert "Print a word" in text and "After the solution" in text and "HIDDEN-" in text
+    sys.path.insert(0, str(ROOT / "tools"))
+    import check_student_edition
+
+    assert check_student_edition.check(tmp_path / "student" / "_build" / "html")[0] == []
+    assert check_student_edition.check(tmp_path / "teacher" / "_build" / "html")[0] != []
+
+
+def test_strip_for_students_keeps_the_text_around_a_gated_solution():
+    import nbformat
+
+    ext = load_ext()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Intro.\n\n```{solution-start} ex-a\n:class: "
+                                      "dropdown\n```\n\nSecret text."),
+        nbformat.v4.new_code_cell("secret_code()"),
+        nbformat.v4.new_markdown_cell("```{solution-end}\n```\n\nNext part."),
+        nbformat.v4.new_markdown_cell("Q?\n\n:::{admonition} Answer\n:class: dropdown "
+                                      "answer\nSecret answer.\n:::\n\nMore."),
+        nbformat.v4.new_markdown_cell("```{solution} ex-b\nSecret.\n```"),
+        nbformat.v4.new_code_cell("visible()")])
+    out = ext.strip_for_students(nb)
+    assert [c.source for c in out.cells] == ["Intro.", "Next part.", "Q?\n\n\nMore.",
+                                             "visible()"]
+    assert len(nb.cells) == 6                          # the input is left as it was
 
 
 def test_chapter_pages_offer_their_notebook(tiny_book, tmp_path):
@@ -178,4 +235,5 @@ def test_make_pdf_prints_a_chapter_with_its_math_and_answers(tiny_book, tmp_path
                               text=True).stdout
         assert "A chapter" in text and "MODE full" in text
         assert "SECRET-ANSWER" in text                 # dropdowns are opened for print
+        assert "HIDDEN-OUTPUT" in text and 'print("HIDDEN-"' not in text  # no hidden source
         assert "\\mathcal" not in text and "$$" not in text     # the math was typeset

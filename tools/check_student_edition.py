@@ -1,6 +1,7 @@
 """Check a student edition of the book (``make book-student``): no page holds the solution
 of an exercise or the answer of a concept question, while the exercises themselves are
-there. Exit status 1, with the offending pages, otherwise.
+there, and no downloadable chapter notebook (``_sources/notebooks/*.ipynb``) holds a
+solution or an answer. Exit status 1, with the offending pages, otherwise.
 
 Usage::
 
@@ -14,6 +15,9 @@ from pathlib import Path
 LEAKS = {"solution": re.compile(r'class="[^"]*\bsolution\b'),
          "answer": re.compile(r'class="[^"]*\badmonition\b[^"]*\banswer\b')}
 EXERCISE = re.compile(r'class="[^"]*\bexercise\b')
+#: The same in a chapter's notebook: MyST solution directives and answer admonitions.
+NOTEBOOK_LEAKS = {"solution": re.compile(r"\{solution(-start)?\}"),
+                  "answer": re.compile(r":class:[^\\\n]*\banswer\b")}
 
 
 def check(site):
@@ -29,6 +33,10 @@ def check(site):
         exercises += len(EXERCISE.findall(html))
         leaks += [(page.name, kind) for kind, pattern in LEAKS.items()
                   if pattern.search(html)]
+    for notebook in sorted(site.glob("_sources/notebooks/*.ipynb")):
+        text = notebook.read_text(encoding="utf-8")
+        leaks += [(notebook.name, kind) for kind, pattern in NOTEBOOK_LEAKS.items()
+                  if pattern.search(text)]
     return leaks, exercises
 
 

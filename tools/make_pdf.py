@@ -5,7 +5,8 @@ script opens it in the system's Chromium (Playwright for Python, as the site tes
 with the network cut, waits until MathJax has typeset every formula and the saved
 widgets are drawn, and prints it: typeset math, every figure, and each slider in its
 static first frame. Dropdowns (solutions, answers, "What the report did") are opened
-so that the printed book holds their text.
+so that the printed book holds their text; the collapsed source of hide-input cells
+(setup, glue and figure code) is left out, their outputs stay.
 
 Usage::
 
@@ -20,8 +21,10 @@ CHROMIUM = os.environ.get("DFA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--host-resolver-rules=MAP * ~NOTFOUND"]
-#: Open every <details> and toggled admonition before printing.
+#: Before printing: drop the collapsed source of hide-input cells (setup, glue and figure
+#: code; their outputs stay), then open every other <details> and toggled admonition.
 OPEN_ALL = """() => {
+  document.querySelectorAll('details.hide.above-input').forEach(d => d.remove());
   document.querySelectorAll('details').forEach(d => d.open = true);
   document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
   document.querySelectorAll('.toggle-details__summary, button.toggle-button')
