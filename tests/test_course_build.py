@@ -237,3 +237,22 @@ def test_make_pdf_prints_a_chapter_with_its_math_and_answers(tiny_book, tmp_path
         assert "SECRET-ANSWER" in text                 # dropdowns are opened for print
         assert "HIDDEN-OUTPUT" in text and 'print("HIDDEN-"' not in text  # no hidden source
         assert "\\mathcal" not in text and "$$" not in text     # the math was typeset
+
+
+def test_make_pdf_prints_the_root_document_from_where_its_assets_are(tmp_path):
+    """Jupyter Book's single page: index.html redirects to book/intro.html, which links
+    _static/ as if it were at the top; make_pdf prints a copy at the top."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_pdf
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "intro.html").write_text('<script src="_static/x.js"></script>')
+    (tmp_path / "index.html").write_text(
+        '<meta http-equiv="Refresh" content="0; url=book/intro.html" />')
+    page = make_pdf.printable_page(tmp_path / "index.html")
+    assert page == tmp_path / "_print.html"
+    assert page.read_text() == '<script src="_static/x.js"></script>'
+    (tmp_path / "top.html").write_text("<p>top</p>")
+    assert make_pdf.printable_page(tmp_path / "top.html") == tmp_path / "top.html"
+    with pytest.raises(FileNotFoundError, match="build it first"):
+        make_pdf.printable_page(tmp_path / "missing.html")

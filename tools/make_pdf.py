@@ -14,6 +14,7 @@ Usage::
 """
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,14 +34,38 @@ OPEN_ALL = """() => {
 }"""
 
 
-def print_pdf(html, pdf, timeout_ms=120_000):
-    """Print ``html`` (a file) to ``pdf``; returns the PDF's path."""
-    from playwright.sync_api import sync_playwright
+REDIRECT = re.compile(r'http-equiv="Refresh" content="0; url=([^"]+)"', re.I)
 
-    html, pdf = Path(html).resolve(), Path(pdf).resolve()
+
+def printable_page(html):
+    """The page to print for ``html``. Jupyter Book's ``index.html`` only redirects to
+    the root document; when that document lies in a subfolder (this book's
+    ``book/intro.html``), Sphinx's single page still links its assets as if it were at
+    the top (``_static/...``, ``_images/...``), so a copy of it at the top,
+    ``_print.html``, is what finds them."""
+    html = Path(html).resolve()
     if not html.is_file():
         raise FileNotFoundError(f"{html} not found: build it first with "
                                 "`jupyter-book build . --builder singlehtml`")
+    match = REDIRECT.search(html.read_text(encoding="utf-8", errors="replace")[:2000])
+    if not match:
+        return html
+    target = (html.parent / match.group(1)).resolve()
+    if not target.is_file():
+        raise FileNotFoundError(f"{html} redirects to {target}, which does not exist")
+    if target.parent == html.parent:
+        return target
+    copy = html.parent / "_print.html"
+    copy.write_bytes(target.read_bytes())
+    return copy
+
+
+def print_pdf(html, pdf, timeout_ms=300_000):
+    """Print ``html`` (a file, or the single-page build's ``index.html``) to ``pdf``;
+    returns the PDF's path."""
+    from playwright.sync_api import sync_playwright
+
+    html, pdf = printable_page(html), Path(pdf).resolve()
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(f"Chromium not found at {CHROMIUM}: install it "
                                 "(`apt-get install -y chromium`) or set DFA_CHROMIUM")
