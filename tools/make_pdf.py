@@ -34,6 +34,9 @@ OPEN_ALL = """() => {
 }"""
 
 
+#: A code cell's box moves to the next page whole, instead of leaving an empty box behind.
+PRINT_CSS = "div.cell_input, div.cell_output, div.highlight { break-inside: avoid; }"
+
 REDIRECT = re.compile(r'http-equiv="Refresh" content="0; url=([^"]+)"', re.I)
 
 
@@ -81,6 +84,7 @@ def print_pdf(html, pdf, timeout_ms=300_000):
             page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup"
                           ".promise ? MathJax.startup.promise.then(() => true) : true")
             page.evaluate(OPEN_ALL)
+            page.add_style_tag(content=PRINT_CSS)
             page.wait_for_timeout(500)
             page.emulate_media(media="print")
             page.pdf(path=str(pdf), format="A4", print_background=True,
