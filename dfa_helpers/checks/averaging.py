@@ -15,7 +15,7 @@ from ..data import one_hot
 from ..feedback import Feedback
 from ..models import MLP
 from ..rules import dfa_grads, group_mean_matrix
-from .core import close, compare, diagnose, not_written, report, run_student
+from .core import check_update, close, compare, layer_grads, not_written, run_student
 
 __all__ = ["check_batch_mean_update", "check_class_means", "batch_mean_cases",
            "class_mean_cases"]
@@ -43,11 +43,9 @@ def batch_mean_cases():
         signals = {"x": x, "a1": tr.a[0], "h1": tr.h[1], "y_hat": tr.y_hat, "y": y,
                    "B": fb.B[0]}
         dfa_grads(model, fb, x, y, averaging="batch")
-        grads = tuple(p.grad.clone() for layer in model.layers
-                      for p in (layer.weight, layer.bias))
+        grads = layer_grads(model)
         dfa_grads(model, fb, x, y, averaging="none")      # mean of per-sample updates
-        plain = tuple(p.grad.clone() for layer in model.layers
-                      for p in (layer.weight, layer.bias))
+        plain = layer_grads(model)
         e_bar = (tr.y_hat - y).mean(0)                      # [n_2]
         mean_df = (1 - tr.h[1] ** 2).mean(0)                # mean of f'(a_n): a mistake
         delta_wrong = (fb.B[0] @ e_bar) * mean_df
@@ -76,34 +74,13 @@ def check_batch_mean_update(fn, name="my_batch_mean_update"):
     batch-averaged DFA update with the sign of a gradient (what ``.grad`` holds after
     ``dh.dfa_grads(model, fb, x, y, averaging="batch")``). Three seeded cases; True, False
     or None (not written yet)."""
-    ok_all = True
+    cases = []
     for k, case in enumerate(batch_mean_cases(), start=1):
-        sizes, n, s = case["sizes"], case["N"], case["signals"]
-        label = f"case {k} ({'-'.join(map(str, sizes))} net, batch of {n})"
-        ran, result = run_student(fn, s["x"], s["a1"], s["h1"], s["y_hat"], s["y"],
-                                  s["B"], name=name)
-        if not ran:
-            print(f"{label}: FAIL: {result}")
-            return False
-        if not_written(result):
-            shapes = ", ".join(f"{g} {list(t.shape)}"
-                               for g, t in zip(GRAD_NAMES, case["grads"]))
-            print(f"{name} is not written yet (it returns NotImplemented). For a "
-                  f"{'-'.join(map(str, sizes))} net it should return ({shapes}).")
-            return None
-        if not (isinstance(result, (tuple, list)) and len(result) == 4):
-            print(f"{label}: FAIL: expected a tuple of 4 tensors "
-                  f"({', '.join(GRAD_NAMES)}), got {type(result).__name__}")
-            ok_all = False
-            continue
-        problems = {}                 # reason -> the tensors it concerns
-        for i, (what, mine, ref) in enumerate(zip(GRAD_NAMES, result, case["grads"])):
-            hints = [(alt[i], why) for alt, why in case["hints"].values()]
-            reason = diagnose(what, mine, ref, hints)
-            if reason is not None:
-                problems.setdefault(reason, []).append(what)
-        ok_all = report(label, problems) and ok_all
-    return ok_all
+        net, sig = "-".join(map(str, case["sizes"])), case["signals"]
+        args = tuple(sig[key] for key in ("x", "a1", "h1", "y_hat", "y", "B"))
+        cases.append(dict(case, net=net, args=args,
+                          label=f"case {k} ({net} net, batch of {case['N']})"))
+    return check_update(fn, cases, GRAD_NAMES, name)
 
 
 #: (labels, number of classes, feature size) of :func:`check_class_means`: all classes

@@ -2,7 +2,8 @@
 say what differed (type, shape, sign, value), as a line a student can act on."""
 import torch
 
-__all__ = ["close", "compare", "diagnose", "not_written", "report", "run_student"]
+__all__ = ["check_update", "close", "compare", "diagnose", "layer_grads", "not_written",
+           "report", "run_student"]
 
 
 def not_written(result):
@@ -67,3 +68,46 @@ def report(label, problems):
     print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(
         f"{', '.join(names)}: {reason}" for reason, names in problems.items())))
     return not problems
+
+
+def layer_grads(model):
+    """``(W_1.grad, b_1.grad, W_2.grad, ...)``: a copy of every layer's gradients."""
+    return tuple(p.grad.clone() for layer in model.layers
+                 for p in (layer.weight, layer.bias))
+
+
+def check_update(fn, cases, names, name):
+    """The loop of a checker whose answer is one tensor per parameter (chapters 4, 7).
+
+    ``cases``: dicts with ``label`` (the case's line), ``net`` (e.g. "2-4-1", for the
+    stub's message), ``args`` (tensors, cloned for each call), ``grads`` (the reference,
+    one per name in ``names``) and ``hints``: name -> (tensors of a common mistake, what
+    that mistake is). Prints one line per case; True (all pass), False (a case failed)
+    or None (the stub is not written yet)."""
+    ok_all = True
+    for case in cases:
+        label = case["label"]
+        args = tuple(t.clone() for t in case["args"])
+        ran, result = run_student(fn, *args, name=name)
+        if not ran:
+            print(f"{label}: FAIL: {result}")
+            return False
+        if not_written(result):
+            shapes = ", ".join(f"{g} {list(t.shape)}"
+                               for g, t in zip(names, case["grads"]))
+            print(f"{name} is not written yet (it returns NotImplemented). For a "
+                  f"{case['net']} net it should return ({shapes}).")
+            return None
+        if not (isinstance(result, (tuple, list)) and len(result) == len(names)):
+            print(f"{label}: FAIL: expected a tuple of {len(names)} tensors "
+                  f"({', '.join(names)}), got {type(result).__name__}")
+            ok_all = False
+            continue
+        problems = {}                                   # reason -> names it applies to
+        for i, (what, mine, ref) in enumerate(zip(names, result, case["grads"])):
+            hints = [(alt[i], why) for alt, why in case["hints"].values()]
+            reason = diagnose(what, mine, ref, hints)
+            if reason is not None:
+                problems.setdefault(reason, []).append(what)
+        ok_all = report(label, problems) and ok_all
+    return ok_all

@@ -12,7 +12,7 @@ from ..data import xor
 from ..feedback import Feedback
 from ..models import MLP
 from ..rules import bp_grads, dfa_grads
-from .core import diagnose, not_written, report, run_student
+from .core import check_update, layer_grads
 
 __all__ = ["check_xor_dfa_update", "xor_update_cases"]
 
@@ -20,11 +20,6 @@ __all__ = ["check_xor_dfa_update", "xor_update_cases"]
 #: sample as in the report's batch-1 training, the whole table, another width and scale.
 XOR_CASES = ((4, 1.0, [1]), (4, 1.0, [0, 1, 2, 3]), (3, 3.0, [3, 2]), (4, 0.1, [2]))
 GRAD_NAMES = ("dW1", "db1", "dW2", "db2")
-
-
-def _grads(model):
-    return tuple(p.grad.clone() for layer in model.layers
-                 for p in (layer.weight, layer.bias))
 
 
 def xor_update_cases():
@@ -43,9 +38,9 @@ def xor_update_cases():
         args = tuple(t.detach().clone() for t in
                      (W1, model.layers[0].bias, W2, model.layers[1].bias, fb.B[0], x, y))
         dfa_grads(model, fb, x, y)                       # reduction="mean"
-        grads = _grads(model)
+        grads = layer_grads(model)
         bp_grads(model, x, y)
-        backprop = _grads(model)
+        backprop = layer_grads(model)
         tr = model.trace(x)
         e = tr.y_hat - y                                 # [N, 1]
         no_df = (e @ fb.B[0].T) / len(x)                 # f'(a_1) forgotten
@@ -73,32 +68,8 @@ def check_xor_dfa_update(fn, name="my_xor_dfa_update"):
     DFA update of each parameter with the sign of a gradient, mean over the batch (what
     ``.grad`` holds after ``dh.dfa_grads(model, fb, x, y)``). Four seeded cases; True,
     False or None (not written yet)."""
-    ok_all = True
-    for k, case in enumerate(xor_update_cases(), start=1):
-        n = len(case["rows"])
-        label = (f"case {k} (2-{case['hidden']}-1 net, std of B {case['std']:g}, "
-                 f"batch of {n})")
-        args = tuple(t.clone() for t in case["args"])
-        ran, result = run_student(fn, *args, name=name)
-        if not ran:
-            print(f"{label}: FAIL: {result}")
-            return False
-        if not_written(result):
-            shapes = ", ".join(f"{g} {list(t.shape)}"
-                               for g, t in zip(GRAD_NAMES, case["grads"]))
-            print(f"{name} is not written yet (it returns NotImplemented). For a "
-                  f"2-{case['hidden']}-1 net it should return ({shapes}).")
-            return None
-        if not (isinstance(result, (tuple, list)) and len(result) == 4):
-            print(f"{label}: FAIL: expected a tuple of 4 tensors "
-                  f"({', '.join(GRAD_NAMES)}), got {type(result).__name__}")
-            ok_all = False
-            continue
-        problems = {}                                   # reason -> names it applies to
-        for i, (what, mine, ref) in enumerate(zip(GRAD_NAMES, result, case["grads"])):
-            hints = [(alt[i], why) for alt, why in case["hints"].values()]
-            reason = diagnose(what, mine, ref, hints)
-            if reason is not None:
-                problems.setdefault(reason, []).append(what)
-        ok_all = report(label, problems) and ok_all
-    return ok_all
+    cases = [dict(case, net=f"2-{case['hidden']}-1",
+                  label=(f"case {k} (2-{case['hidden']}-1 net, std of B {case['std']:g}, "
+                         f"batch of {len(case['rows'])})"))
+             for k, case in enumerate(xor_update_cases(), start=1)]
+    return check_update(fn, cases, GRAD_NAMES, name)
