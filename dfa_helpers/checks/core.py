@@ -63,10 +63,11 @@ def diagnose(what, mine, ref, hints=()):
 
 
 def report(label, problems):
-    """Print one case's line from ``{reason: [names it applies to]}`` ("pass" when empty)
-    and return True when the case passed."""
-    print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(
-        f"{', '.join(names)}: {reason}" for reason, names in problems.items())))
+    """Print one case's line from ``{reason: [names it applies to]}``, or from a list of
+    whole messages ("pass" when empty), and return True when the case passed."""
+    if isinstance(problems, dict):
+        problems = [f"{', '.join(names)}: {reason}" for reason, names in problems.items()]
+    print(f"{label}: " + ("pass" if not problems else "FAIL: " + "; ".join(problems)))
     return not problems
 
 

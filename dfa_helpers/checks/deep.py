@@ -16,7 +16,7 @@ from ..data import one_hot
 from ..feedback import Feedback
 from ..models import MLP
 from ..rules import dfa_grads, fa_grads
-from .core import compare, not_written, run_student
+from .core import compare, not_written, report, run_student
 
 __all__ = ["check_fa_signals", "check_dfa_signals", "reference_signals"]
 
@@ -102,11 +102,7 @@ def _check_signals(fn, kind, name):
             if not ok:
                 hint = _hint(kind, torch.as_tensor(mine), r, e, fb.B, a, i)
                 problems.append(msg + (f" ({hint})" if hint else ""))
-        if problems:
-            all_pass = False
-            print(f"{where}: FAIL: " + "; ".join(problems))
-        else:
-            print(f"{where}: pass")
+        all_pass = report(where, problems) and all_pass
     return all_pass
 
 

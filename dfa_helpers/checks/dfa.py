@@ -8,7 +8,7 @@ from ..feedback import Feedback
 from ..linear_dfa import q_and_a
 from ..models import MLP
 from ..rules import dfa_grads
-from .core import compare, not_written, run_student
+from .core import compare, not_written, report, run_student
 
 __all__ = ["check_dfa_step", "check_q_and_a"]
 
@@ -72,11 +72,7 @@ def check_dfa_step(step):
                     msg += " (.grad holds delta W, with the sign of a gradient)"
                 if not ok:
                     problems.append(msg)
-            if problems:
-                all_pass = False
-                print(f"{where}: FAIL: " + "; ".join(problems))
-            else:
-                print(f"{where}: pass")
+            all_pass = report(where, problems) and all_pass
     return all_pass
 
 
@@ -117,11 +113,7 @@ def check_q_and_a(fn):
                        "activities of a step were made with the Q before it")
             if not ok:
                 problems.append(msg)
-        if problems:
-            all_pass = False
-            print(f"{where}: FAIL: " + "; ".join(problems))
-        else:
-            print(f"{where}: pass")
+        all_pass = report(where, problems) and all_pass
     return all_pass
 
 
