@@ -33,7 +33,7 @@ set; the 10,000 test digits are used for nothing but the report.
    smallest or largest lr searched, the grid grows by one step on that side and the pick
    is made again, until it is interior (at most 3 steps per side; the CSV then says so).
 2. ``final``: the pick with 3 new seeds (1, 2, 3); the report is the mean and sd of their
-   test errors, with their training errors beside (:func:`summarize`).
+   test errors, with their training errors beside (:func:`summary_lines`).
 
 Runs are done network by network and arm by arm (search, growth, final), so each cell of
 the table is complete as soon as its final runs are; two processes with ``--only`` on
@@ -212,27 +212,15 @@ def plan(cfg, rows=(), only=()):
     return runs
 
 
-def summarize(rows):
-    """The table: {(network, arm): dict(lr, seeds, test_mean, test_sd, train_mean,
-    train_sd, val_mean, on_edge)} over the final runs (fractions, sd with n - 1; a
-    diverged run counts as an error of 1)."""
-    groups = {}
-    for r in rows:
-        if r["stage"] == "final":
-            groups.setdefault((r["network"], r["arm"]), []).append(r)
-    table = {}
-    for key, rs in groups.items():
-        def errors(col):
-            return [1.0 if r["diverged"] == "True" else float(r[col]) for r in rs]
-
-        def sd(values):
-            return statistics.stdev(values) if len(values) > 1 else math.nan
-        test, train = errors("test_error"), errors("train_error")
-        table[key] = dict(lr=float(rs[0]["lr"]), seeds=len(rs),
-                          test_mean=statistics.mean(test), test_sd=sd(test),
-                          train_mean=statistics.mean(train), train_sd=sd(train),
-                          val_mean=statistics.mean(errors("val_error")))
-    return table
+def summary_lines(run_path):
+    """The table printed at the end of a run: one line per (network, arm) with final
+    runs, from :func:`dfa_helpers.nokland.table` (the chapter's own numbers; a diverged
+    run counts as an error of 1)."""
+    table = dh.nokland.table(dh.nokland.load_runs(run_path))
+    return [f"{network:>8} {arm:>4}: test error {100 * s['test_mean']:.2f} +- "
+            f"{100 * s['test_sd']:.2f} %, training error {100 * s['train_mean']:.2f} % "
+            f"over {len(s['seeds'])} seeds (lr {s['lr']:g})"
+            for (network, arm), s in sorted(table.items())]
 
 
 def make_feedback(model, method, seed):
@@ -417,10 +405,7 @@ def main(argv=None):
     finally:
         runs_w.close()
         curves_w.close()
-    for (network, arm), s in sorted(summarize(common.read_rows(run_path)).items()):
-        print(f"{network:>8} {arm:>4}: test error {100 * s['test_mean']:.2f} +- "
-              f"{100 * s['test_sd']:.2f} %, training error {100 * s['train_mean']:.2f} % "
-              f"over {s['seeds']} seeds (lr {s['lr']:g})")
+    print("\n".join(summary_lines(run_path)))
     return out
 
 

@@ -2,6 +2,7 @@
 issue 15): its --fast mode end to end, the resume, the cosine schedule, the grid that
 grows until the pick is interior, the pick on validation error only, and the paper
 code's feedback scaling."""
+import csv
 import math
 
 import pytest
@@ -171,18 +172,26 @@ def test_half_decade_grid(script):
     assert script.lr_at(cfg, 0) == 1e-5 and script.lr_at(cfg, 6) == 1e-2
 
 
-def test_summarize_mean_and_sd_of_final_errors(script):
+def test_summary_lines_give_mean_and_sd_of_final_errors(script, tmp_path):
+    """The end-of-run table reads the CSV through dh.nokland (the chapter's numbers)."""
     errors = [0.017, 0.021, 0.019]
-    rows = [dict(row(3, e + 0.001, stage="final", seed=s, test=e), lr="0.00032",
+    base = dict.fromkeys(script.COLUMNS, "")
+    base.update(network="2x800", arm="dfa", lr="0.00032", lr_index="3", epochs="30",
+                batch_size="64", diverged="False", val_score="0.02")
+    rows = [dict(base, stage="final", seed=str(s), test_error=str(e),
                  train_error=str(e / 10), val_error=str(e + 0.001))
             for s, e in enumerate(errors, 1)]
-    rows.append(dict(rows[0], stage="search", test_error="0.5"))     # not a final run
-    s = script.summarize(rows)[("2x800", "dfa")]
-    assert s["seeds"] == 3 and s["lr"] == 3.2e-4
-    assert s["test_mean"] == pytest.approx(0.019)
-    assert s["test_sd"] == pytest.approx(0.002)                      # n - 1 in the sd
-    assert s["train_mean"] == pytest.approx(0.0019)
-    assert s["val_mean"] == pytest.approx(0.020)
+    rows.append(dict(rows[0], stage="search", seed="0", test_error="0.5"))  # not final
+    path = tmp_path / "runs.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, script.COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    # mean 1.90 %, sd 0.20 % (n - 1 in the sd), training 0.19 %, 3 seeds, lr 3.2e-4
+    assert script.summary_lines(path) == [
+        "   2x800  dfa: test error 1.90 +- 0.20 %, training error 0.19 % over 3 seeds "
+        "(lr 0.00032)"]
+    assert script.summary_lines(tmp_path / "missing.csv") == []
 
 
 def test_full_plan_and_its_time(script):
