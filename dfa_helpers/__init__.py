@@ -4,7 +4,8 @@ Every chapter starts with ``import dfa_helpers as dh`` and calls ``dh.train(...)
 Modules: ``config`` (seed, FAST switch), ``data``, ``models``, ``feedback``, ``rules``
 (DFA, feedback alignment and backprop), ``training``, ``metrics``, ``cost`` (time per
 step), ``perceptron``, ``averaging``, ``alignment``, ``plots``, ``diagrams``, ``widgets``,
-``provenance`` (which commit and library made a result row).
+``provenance`` (which commit and library made a result row), ``stats`` (how large a
+difference a few seeds can detect).
 """
 from .averaging import defective_error, output_update_terms, single_class_batches
 from .averaging import defective_early_stop
@@ -24,7 +25,7 @@ from .metrics import (angle, bce, confusion_matrix, error_rate, evaluate, layer_
 from .metrics import saturation
 from .models import ACTIVATIONS, MLP, output_loss
 from . import (alignment_plots, checks, mnist_results, nokland, nokland_plots,
-               provenance)
+               provenance, stats)
 from .perceptron import linearly_separable, mcp_neuron, train_perceptron
 from .plots import (COLORS, log_axis, plot_confusion, plot_decision_boundary, plot_histories,
                     show_digits, slider_animation, use_style)

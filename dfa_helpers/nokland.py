@@ -7,8 +7,10 @@ import math
 import statistics
 from pathlib import Path
 
+from . import stats
+
 __all__ = ["ARM_NAMES", "NETWORK_ORDER", "load_runs", "table", "conditions", "fit_verdict",
-           "gap", "gap_verdict", "robustness", "robustness_verdict", "pending"]
+           "paired_diffs", "gap", "gap_verdict", "robustness", "robustness_verdict", "pending"]
 
 #: How the chapter names the four arms.
 ARM_NAMES = {"bp": "backprop", "fa": "FA", "dfa": "DFA", "dfa0": "DFA from zero"}
@@ -106,16 +108,21 @@ def fit_verdict(rows, arm="dfa"):
         f"{n} ({pct(cells[n, arm]['train_mean'])})" for n in missed) + ".")
 
 
-def gap(rows, network, arm="dfa", ref="bp"):
-    """Claim (b) on one network: ``arm``'s test error minus ``ref``'s, paired by seed (at
-    a seed both see the same batches), as (mean, sd, n) in fractions; None if a side is
-    missing."""
+def paired_diffs(rows, network, arm="dfa", ref="bp"):
+    """``arm``'s test error minus ``ref``'s on ``network``, seed by seed (at a seed both
+    see the same batches), in fractions; [] if a side is missing."""
     cells = table(rows)
     if (network, arm) not in cells or (network, ref) not in cells:
-        return None
+        return []
     a = dict(zip(cells[network, arm]["seeds"], cells[network, arm]["tests"]))
     b = dict(zip(cells[network, ref]["seeds"], cells[network, ref]["tests"]))
-    diffs = [a[s] - b[s] for s in sorted(set(a) & set(b))]
+    return [a[s] - b[s] for s in sorted(set(a) & set(b))]
+
+
+def gap(rows, network, arm="dfa", ref="bp"):
+    """Claim (b) on one network: the paired differences of :func:`paired_diffs` as
+    (mean, sd, n) in fractions; None if a side is missing."""
+    diffs = paired_diffs(rows, network, arm, ref)
     if not diffs:
         return None
     return statistics.mean(diffs), _sd(diffs), len(diffs)
@@ -123,25 +130,31 @@ def gap(rows, network, arm="dfa", ref="bp"):
 
 def gap_verdict(rows, arm="dfa", ref="bp"):
     """Claim (b) as a sentence: per network the paired difference of test errors
-    ``arm - ref`` in points, mean ± sd over seeds, and where it is clearly of one sign
-    (the mean more than 2 sd / sqrt(n) away from zero)."""
-    parts, worse, better = [], [], []
+    ``arm - ref`` in points, mean ± sd over seeds; it is clearly of one sign where the
+    95 % interval of the mean (Student's t, n - 1 degrees of freedom) leaves out zero,
+    and where it does not, the sentence gives that interval's half-width: the smallest
+    gap the seeds could have detected."""
+    parts, worse, better, undecided = [], [], [], []
     cells = table(rows)
     for network in NETWORK_ORDER:
-        g = gap(rows, network, arm, ref)
-        if g is None:
+        diffs = paired_diffs(rows, network, arm, ref)
+        if not diffs:
             continue
-        mean, sd, n = g
+        mean = statistics.mean(diffs)
         failed = [f"{ARM_NAMES[a]} failed on {k} of {len(cells[network, a]['tests'])} "
                   "seeds" for a in (arm, ref)
                   for k in [sum(t >= TRAINS_BELOW for t in cells[network, a]["tests"])] if k]
         note = f" ({'; '.join(failed)})" if failed else ""
-        parts.append(f"{network} {100 * mean:+.2f} ± {100 * sd:.2f}{note}")
-        margin = 2 * sd / math.sqrt(n) if n > 1 else math.inf
+        spread = f" ± {100 * _sd(diffs):.2f}" if len(diffs) > 1 else ""
+        parts.append(f"{network} {100 * mean:+.2f}{spread}{note}")
+        margin = stats.halfwidth(diffs) if len(diffs) > 1 else math.inf
         if mean - margin > 0:
             worse.append(network)
         elif mean + margin < 0:
             better.append(network)
+        else:
+            undecided.append(f"{network} (±{100 * margin:.2f})" if margin < math.inf
+                             else f"{network} (one seed)")
     if not parts:
         return f"{ARM_NAMES[arm]} against {ARM_NAMES[ref]}: no paired final runs yet."
     tail = []
@@ -149,14 +162,14 @@ def gap_verdict(rows, arm="dfa", ref="bp"):
         tail.append(f"{ARM_NAMES[arm]} is behind on {', '.join(worse)}")
     if better:
         tail.append(f"ahead on {', '.join(better)}")
-    rest = len(parts) - len(worse) - len(better)
-    if rest:
-        tail.append(f"within the seeds' spread on {rest} network{'s' if rest > 1 else ''}")
+    if undecided:
+        tail.append("no gap the seeds could detect on " + ", ".join(undecided))
     tail = "; ".join(tail)
     return (f"Test error of {ARM_NAMES[arm]} minus {ARM_NAMES[ref]}, in points (paired by "
             f"seed, mean ± sd, {conditions(rows)}): " + "; ".join(parts) + ". "
-            + tail[0].upper() + tail[1:] + " (a gap counts when it is more than two "
-            "standard errors from zero).")
+            + tail[0].upper() + tail[1:] + " (a gap counts when its 95 % interval over the "
+            "seeds, from Student's t, leaves out zero; ± is that interval's half-width, "
+            "the smallest gap the seeds could detect).")
 
 
 def robustness(rows, network):

@@ -62,13 +62,23 @@ def test_gap_is_paired_by_seed():
     assert nk.gap(ROWS, "2x800") is None
     text = nk.gap_verdict(ROWS)
     assert "1x800 +0.33 ± 0.06" in text
-    assert "DFA is behind on 1x800" in text                     # 0.33 > 2 * 0.06 / sqrt 3
-    assert "ahead on 7x240" in text
+    # 95 % half-width: t(0.975, 2) = 4.303 times sd / sqrt(3) = 0.14 points < 0.33
+    assert "DFA is behind on 1x800" in text
     assert "7x240 -61.53 ± 53.27 (backprop failed on 2 of 3 seeds)" in text
+    # a large mean gap with a huge spread is not detected: 4.303 * 53.27 / sqrt 3 = 132.34
+    assert "no gap the seeds could detect on 7x240 (±132.33)" in text
+    assert "ahead" not in text
+    assert "3 seeds" in text
+    ahead = ROWS + [r("4x240", "bp", s, 0.030 + 0.001 * s) for s in (1, 2, 3)] + \
+        [r("4x240", "dfa", s, 0.020 + 0.0005 * s) for s in (1, 2, 3)]
+    assert "; ahead on 4x240;" in nk.gap_verdict(ahead)         # -1.00 ± 0.05, hw 0.12
     spread = ROWS + [r("2x240", "bp", s, 0.02 + 0.01 * (s == 2)) for s in (1, 2, 3)] + \
         [r("2x240", "dfa", s, 0.02 + 0.01 * (s == 1)) for s in (1, 2, 3)]
-    assert "within the seeds' spread on 1 network" in nk.gap_verdict(spread)
-    assert "3 seeds" in text
+    # diffs +1, -1, 0 points: sd 1, half-width 4.303 / sqrt 3 = 2.48 points
+    assert "no gap the seeds could detect on 2x240 (±2.48), 7x240" in nk.gap_verdict(spread)
+    one_seed = [r("1x240", a, 1, 0.02) for a in ("bp", "dfa")]
+    assert "1x240 +0.00. No gap the seeds could detect on 1x240 (one seed)" in \
+        nk.gap_verdict(one_seed)
 
 
 def test_robustness_counts_every_run_of_the_grid():
