@@ -10,7 +10,8 @@ from pathlib import Path
 from . import stats
 
 __all__ = ["ARM_NAMES", "NETWORK_ORDER", "load_runs", "table", "conditions", "fit_verdict",
-           "paired_diffs", "gap", "gap_verdict", "robustness", "robustness_verdict", "pending"]
+           "paired_diffs", "gap", "gap_verdict", "grid_growth", "robustness",
+           "robustness_verdict", "pending"]
 
 #: How the chapter names the four arms.
 ARM_NAMES = {"bp": "backprop", "fa": "FA", "dfa": "DFA", "dfa0": "DFA from zero"}
@@ -153,7 +154,7 @@ def gap_verdict(rows, arm="dfa", ref="bp"):
         elif mean + margin < 0:
             better.append(network)
         else:
-            undecided.append(f"{network} (±{100 * margin:.2f})" if margin < math.inf
+            undecided.append(f"{network} (half-width {100 * margin:.2f})" if margin < math.inf
                              else f"{network} (one seed)")
     if not parts:
         return f"{ARM_NAMES[arm]} against {ARM_NAMES[ref]}: no paired final runs yet."
@@ -165,11 +166,28 @@ def gap_verdict(rows, arm="dfa", ref="bp"):
     if undecided:
         tail.append("no gap the seeds could detect on " + ", ".join(undecided))
     tail = "; ".join(tail)
-    return (f"Test error of {ARM_NAMES[arm]} minus {ARM_NAMES[ref]}, in points (paired by "
-            f"seed, mean ± sd, {conditions(rows)}): " + "; ".join(parts) + ". "
+    return (f"Test error of {ARM_NAMES[arm]} minus {ARM_NAMES[ref]}, in percentage points "
+            f"(paired by seed, mean ± sd, {conditions(rows)}): " + "; ".join(parts) + ". "
             + tail[0].upper() + tail[1:] + " (a gap counts when its 95 % interval over the "
-            "seeds, from Student's t, leaves out zero; ± is that interval's half-width, "
+            "seeds, from Student's t, leaves out zero; its half-width is "
             "the smallest gap the seeds could detect).")
+
+
+def grid_growth(rows, base_lrs):
+    """Which searches grew their grid beyond ``base_lrs`` (their best rate was on its
+    edge), as a sentence for the protocol box of chapter 10."""
+    grown = {}
+    for r in rows:
+        if r["stage"] == "search" and not any(math.isclose(r["lr"], b, rel_tol=1e-6)
+                                              for b in base_lrs):
+            grown.setdefault((r["network"], r["arm"]), set()).add(r["lr"])
+    if not grown:
+        return "Every search picked a rate inside the first grid."
+    order = {a: k for k, a in enumerate(ARM_NAMES)}
+    keys = sorted(grown, key=lambda k: (NETWORK_ORDER.index(k[0]), order[k[1]]))
+    return ("The grid grew for " + ", ".join(
+        f"{n} {ARM_NAMES[a]} (to {', '.join(f'{lr:g}' for lr in sorted(grown[n, a]))})"
+        for n, a in keys) + "; every other search picked a rate inside the first grid.")
 
 
 def robustness(rows, network):

@@ -66,7 +66,7 @@ def test_gap_is_paired_by_seed():
     assert "DFA is behind on 1x800" in text
     assert "7x240 -61.53 ± 53.27 (backprop failed on 2 of 3 seeds)" in text
     # a large mean gap with a huge spread is not detected: 4.303 * 53.27 / sqrt 3 = 132.34
-    assert "no gap the seeds could detect on 7x240 (±132.33)" in text
+    assert "no gap the seeds could detect on 7x240 (half-width 132.33)" in text
     assert "ahead" not in text
     assert "3 seeds" in text
     ahead = ROWS + [r("4x240", "bp", s, 0.030 + 0.001 * s) for s in (1, 2, 3)] + \
@@ -75,7 +75,7 @@ def test_gap_is_paired_by_seed():
     spread = ROWS + [r("2x240", "bp", s, 0.02 + 0.01 * (s == 2)) for s in (1, 2, 3)] + \
         [r("2x240", "dfa", s, 0.02 + 0.01 * (s == 1)) for s in (1, 2, 3)]
     # diffs +1, -1, 0 points: sd 1, half-width 4.303 / sqrt 3 = 2.48 points
-    assert "no gap the seeds could detect on 2x240 (±2.48), 7x240" in nk.gap_verdict(spread)
+    assert "no gap the seeds could detect on 2x240 (half-width 2.48), 7x240" in nk.gap_verdict(spread)
     one_seed = [r("1x240", a, 1, 0.02) for a in ("bp", "dfa")]
     assert "1x240 +0.00. No gap the seeds could detect on 1x240 (one seed)" in \
         nk.gap_verdict(one_seed)
@@ -102,3 +102,16 @@ def test_pending_cells_and_loading(tmp_path):
     assert rows[0]["seed"] == 1 and rows[0]["test_error"] == 0.019
     assert rows[1]["diverged"] is True and math.isnan(rows[1]["val_error"])
     assert d.nokland.ARM_NAMES["dfa0"] == "DFA from zero"
+
+
+def test_grid_growth_names_the_searches_that_left_the_first_grid():
+    base = [1e-3, 3.2e-3]
+    rows = [r("1x800", "bp", 0, 0.02, stage="search", lr=lr) for lr in (1e-3, 3.2e-3, 1e-2)]
+    rows += [r("7x240", "dfa", 0, 0.02, stage="search", lr=lr) for lr in (3.2e-4, 1e-3, 3.2e-3)]
+    rows += [r("1x800", "dfa", 0, 0.02, stage="search", lr=lr) for lr in base]
+    rows += [r("1x800", "bp", 1, 0.02, lr=1e-2)]                  # a final run: not a search
+    assert nk.grid_growth(rows, base) == (
+        "The grid grew for 1x800 backprop (to 0.01), 7x240 DFA (to 0.00032); every other "
+        "search picked a rate inside the first grid.")
+    assert nk.grid_growth(rows[6:8], base) == \
+        "Every search picked a rate inside the first grid."
