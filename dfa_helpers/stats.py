@@ -7,20 +7,21 @@ import statistics
 __all__ = ["t_quantile", "halfwidth", "two_sample_halfwidth"]
 
 
-def t_density(x, df):
-    """The density of Student's t with ``df`` degrees of freedom at ``x``."""
+def t_density(df):
+    """The density of Student's t with ``df`` degrees of freedom, as a function of x (its
+    normalising constant computed once)."""
     log_c = (math.lgamma((df + 1) / 2) - math.lgamma(df / 2)
              - 0.5 * math.log(df * math.pi))
-    return math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df))
+    return lambda x: math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df))
 
 
 def t_cdf(t, df, steps=2000):
     """P(T <= t) for t >= 0: one half plus the density integrated from 0 to t
     (Simpson's rule on ``steps`` intervals; the density is smooth, so 2000 give about
     12 correct digits for |t| < 50)."""
-    h = t / steps
-    inner = sum((4 if k % 2 else 2) * t_density(k * h, df) for k in range(1, steps))
-    return 0.5 + h / 3 * (t_density(0.0, df) + inner + t_density(t, df))
+    f, h = t_density(df), t / steps
+    inner = sum((4 if k % 2 else 2) * f(k * h) for k in range(1, steps))
+    return 0.5 + h / 3 * (f(0.0) + inner + f(t))
 
 
 def t_quantile(p, df):
