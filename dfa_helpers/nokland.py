@@ -10,7 +10,7 @@ from pathlib import Path
 from . import stats
 
 __all__ = ["ARM_NAMES", "NETWORK_ORDER", "load_runs", "table", "conditions", "fit_verdict",
-           "paired_diffs", "gap", "gap_verdict", "grid_growth", "robustness",
+           "paired_diffs", "gap_verdict", "grid_growth", "robustness",
            "robustness_verdict", "pending"]
 
 #: How the chapter names the four arms.
@@ -118,15 +118,6 @@ def paired_diffs(rows, network, arm="dfa", ref="bp"):
     a = dict(zip(cells[network, arm]["seeds"], cells[network, arm]["tests"]))
     b = dict(zip(cells[network, ref]["seeds"], cells[network, ref]["tests"]))
     return [a[s] - b[s] for s in sorted(set(a) & set(b))]
-
-
-def gap(rows, network, arm="dfa", ref="bp"):
-    """Claim (b) on one network: the paired differences of :func:`paired_diffs` as
-    (mean, sd, n) in fractions; None if a side is missing."""
-    diffs = paired_diffs(rows, network, arm, ref)
-    if not diffs:
-        return None
-    return statistics.mean(diffs), _sd(diffs), len(diffs)
 
 
 def gap_verdict(rows, arm="dfa", ref="bp"):

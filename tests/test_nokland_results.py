@@ -55,11 +55,12 @@ def test_fit_verdict():
 
 
 def test_gap_is_paired_by_seed():
-    mean, sd, n = nk.gap(ROWS, "1x800")
-    diffs = [0.003, 0.004, 0.003]
-    assert n == 3 and mean == pytest.approx(statistics.mean(diffs))
-    assert sd == pytest.approx(statistics.stdev(diffs))
-    assert nk.gap(ROWS, "2x800") is None
+    got = nk.paired_diffs(ROWS, "1x800")
+    diffs = [0.003, 0.004, 0.003]                   # seeds 1, 2, 3: DFA minus backprop
+    assert got == pytest.approx(diffs)
+    assert len(got) == 3 and statistics.mean(got) == pytest.approx(statistics.mean(diffs))
+    assert statistics.stdev(got) == pytest.approx(statistics.stdev(diffs))
+    assert nk.paired_diffs(ROWS, "2x800") == []
     text = nk.gap_verdict(ROWS)
     assert "1x800 +0.33 ± 0.06" in text
     # 95 % half-width: t(0.975, 2) = 4.303 times sd / sqrt(3) = 0.14 points < 0.33
